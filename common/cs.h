@@ -1,0 +1,177 @@
+/*
+ * cs.h — the project-wide basics every corescope layer shares: the error
+ * type, the warning collector, a bump arena, growable arrays and a string
+ * builder.  Prefix: cs_.
+ *
+ * Conventions (see ../shared/design/style.md):
+ *  - Fallible functions return struct cs_error *; NULL means success.
+ *  - Out parameters come last and are written only on success.
+ *  - Library code never prints and never exits.
+ */
+#ifndef CORESCOPE_CS_H
+#define CORESCOPE_CS_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define CS_PUBLIC __attribute__((visibility("default")))
+#define CS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CS_MUST_CHECK __attribute__((warn_unused_result))
+
+#define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+enum cs_error_code {
+	CS_ERR_NOMEM = 1,	/* out of memory */
+	CS_ERR_FAULT,		/* core memory could not be read; addr is set */
+	CS_ERR_BAD_DATA,	/* a structure failed a sanity check */
+	CS_ERR_UNSUPPORTED,	/* a format or Go release we do not read */
+	CS_ERR_OS,		/* a system call failed; errnum and path set */
+	CS_ERR_MISMATCH,	/* the executable does not belong to the core */
+	CS_ERR_NOT_FOUND,	/* a looked-up thing does not exist */
+};
+
+/* Why a CS_ERR_FAULT happened. */
+enum cs_fault {
+	CS_FAULT_NONE = 0,
+	CS_FAULT_UNMAPPED,	/* no mapping covers the address */
+	CS_FAULT_NOT_SAVED,	/* mapped, but the dump left the bytes out */
+	CS_FAULT_TRUNCATED,	/* the dump was cut before these bytes */
+};
+
+struct cs_error {
+	enum cs_error_code code;
+	enum cs_fault fault;	/* CS_ERR_FAULT only */
+	bool has_addr;
+	uint64_t addr;
+	int errnum;		/* CS_ERR_OS only */
+	char *message;		/* complete, one line, no trailing newline */
+};
+
+/* The static out-of-memory error: reporting OOM never allocates. */
+CS_PUBLIC extern struct cs_error cs_error_nomem;
+
+/* Create an error.  Never returns NULL (returns &cs_error_nomem when the
+ * message cannot be allocated). */
+CS_PUBLIC struct cs_error *cs_error_create(enum cs_error_code code,
+					   const char *fmt, ...) CS_PRINTF(2, 3);
+CS_PUBLIC struct cs_error *cs_error_vcreate(enum cs_error_code code,
+					    const char *fmt, va_list ap);
+/* A CS_ERR_FAULT at addr for the given reason; the message is formatted
+ * from fmt and gets the address and reason appended by the caller's text. */
+CS_PUBLIC struct cs_error *cs_error_fault(uint64_t addr, enum cs_fault why,
+					  const char *fmt, ...) CS_PRINTF(3, 4);
+/* A CS_ERR_OS with errno's text appended: "<msg>: <strerror>". */
+CS_PUBLIC struct cs_error *cs_error_os(int errnum, const char *fmt, ...)
+	CS_PRINTF(2, 3);
+/* Prefix an existing error's message with context ("reading g 0x…: ").
+ * Consumes err and returns it (or a replacement). */
+CS_PUBLIC struct cs_error *cs_error_wrap(struct cs_error *err,
+					 const char *fmt, ...) CS_PRINTF(2, 3);
+/* Free an error; NULL and &cs_error_nomem are accepted. */
+CS_PUBLIC void cs_error_destroy(struct cs_error *err);
+CS_PUBLIC const char *cs_fault_name(enum cs_fault why);
+
+static inline void cs_error_freep(struct cs_error **p) { cs_error_destroy(*p); }
+#define _cleanup_error_ __attribute__((cleanup(cs_error_freep)))
+static inline void cs_freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ __attribute__((cleanup(cs_freep)))
+
+/* ------------------------------------------------------------------ */
+/* Warnings: partial data is reported here, never printed by libraries */
+/* ------------------------------------------------------------------ */
+
+struct cs_warnings {
+	char **msgs;
+	size_t n, cap;
+	size_t dropped;		/* warnings beyond the keep limit */
+	size_t limit;		/* keep at most this many (default 200) */
+	bool partial;		/* some data could not be read */
+};
+
+CS_PUBLIC void cs_warnings_init(struct cs_warnings *w);
+CS_PUBLIC void cs_warnings_deinit(struct cs_warnings *w);
+/* Record a warning; partial marks the result as incomplete (exit 3). */
+CS_PUBLIC void cs_warn(struct cs_warnings *w, bool partial, const char *fmt, ...)
+	CS_PRINTF(3, 4);
+/* Record err's message as a warning and destroy err. */
+CS_PUBLIC void cs_warn_error(struct cs_warnings *w, bool partial,
+			     struct cs_error *err, const char *context);
+
+/* ------------------------------------------------------------------ */
+/* Arena: bump allocation for parse-time data owned by one handle       */
+/* ------------------------------------------------------------------ */
+
+struct cs_arena_chunk;
+struct cs_arena {
+	struct cs_arena_chunk *head;
+	size_t used_total;
+};
+
+CS_PUBLIC void cs_arena_init(struct cs_arena *a);
+CS_PUBLIC void cs_arena_deinit(struct cs_arena *a);
+/* Returns 16-byte aligned memory valid until cs_arena_deinit, or NULL. */
+CS_PUBLIC void *cs_arena_alloc(struct cs_arena *a, size_t size);
+CS_PUBLIC char *cs_arena_strndup(struct cs_arena *a, const char *s, size_t n);
+CS_PUBLIC char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
+	CS_PRINTF(2, 3);
+
+/* ------------------------------------------------------------------ */
+/* Growable arrays                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Grow *data (element size elsz) so that it holds at least want elements.
+ * Returns false on overflow or allocation failure (*data is unchanged). */
+CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);
+
+/* Append one element to a (data, n, cap) triple; evaluates to false on
+ * allocation failure. */
+#define CS_PUSH(data, n, cap, value)                                         \
+	(((n) < (cap) || cs_grow((void **)&(data), &(cap), (n) + 1,          \
+				 sizeof(*(data)))) &&                        \
+	 ((data)[(n)++] = (value), true))
+
+/* ------------------------------------------------------------------ */
+/* String builder                                                      */
+/* ------------------------------------------------------------------ */
+
+struct cs_strbuf {
+	char *s;		/* always NUL-terminated once anything is added */
+	size_t len, cap;
+	bool failed;		/* an allocation failed; contents truncated */
+};
+
+CS_PUBLIC void cs_strbuf_init(struct cs_strbuf *b);
+CS_PUBLIC void cs_strbuf_deinit(struct cs_strbuf *b);
+CS_PUBLIC void cs_strbuf_reset(struct cs_strbuf *b);
+CS_PUBLIC void cs_strbuf_add(struct cs_strbuf *b, const char *s, size_t n);
+CS_PUBLIC void cs_strbuf_puts(struct cs_strbuf *b, const char *s);
+CS_PUBLIC void cs_strbuf_putc(struct cs_strbuf *b, char c);
+CS_PUBLIC void cs_strbuf_printf(struct cs_strbuf *b, const char *fmt, ...)
+	CS_PRINTF(2, 3);
+CS_PUBLIC void cs_strbuf_vprintf(struct cs_strbuf *b, const char *fmt, va_list ap);
+/* Detach the string (caller frees); the builder is reset. */
+CS_PUBLIC char *cs_strbuf_steal(struct cs_strbuf *b);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* a + b with overflow detection. */
+static inline bool cs_add_overflow(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return __builtin_add_overflow(a, b, ret);
+}
+
+/* Format a byte count in IEC units ("1.0 MiB"); buf needs 32 bytes. */
+CS_PUBLIC const char *cs_fmt_size(uint64_t bytes, char buf[32]);
+
+#endif /* CORESCOPE_CS_H */

@@ -1,0 +1,227 @@
+/*
+ * util.c — arena, growable arrays, string builder, size formatting.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cs.h"
+
+/* ------------------------------------------------------------------ */
+/* Arena                                                               */
+/* ------------------------------------------------------------------ */
+
+struct cs_arena_chunk {
+	struct cs_arena_chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
+
+#define ARENA_CHUNK_MIN (64 * 1024)
+
+void cs_arena_init(struct cs_arena *a)
+{
+	a->head = NULL;
+	a->used_total = 0;
+}
+
+void cs_arena_deinit(struct cs_arena *a)
+{
+	struct cs_arena_chunk *c = a->head;
+	while (c) {
+		struct cs_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->used_total = 0;
+}
+
+void *cs_arena_alloc(struct cs_arena *a, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (size == 0)
+		size = 16;
+	struct cs_arena_chunk *c = a->head;
+	if (!c || c->size - c->used < size) {
+		size_t csize = size > ARENA_CHUNK_MIN ? size : ARENA_CHUNK_MIN;
+		if (csize > SIZE_MAX - sizeof(*c))
+			return NULL;
+		c = malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		c->size = csize;
+		c->used = 0;
+		/* A big one-off allocation goes behind the current chunk so
+		 * the current chunk's free space stays usable. */
+		if (a->head && csize == size) {
+			c->next = a->head->next;
+			a->head->next = c;
+		} else {
+			c->next = a->head;
+			a->head = c;
+		}
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	a->used_total += size;
+	return p;
+}
+
+char *cs_arena_strndup(struct cs_arena *a, const char *s, size_t n)
+{
+	if (n == SIZE_MAX)
+		return NULL;
+	char *p = cs_arena_alloc(a, n + 1);
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *p = cs_arena_alloc(a, (size_t)n + 1);
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Growable arrays                                                     */
+/* ------------------------------------------------------------------ */
+
+bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
+{
+	if (want <= *cap)
+		return true;
+	size_t ncap = *cap ? *cap : 8;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2)
+			return false;
+		ncap *= 2;
+	}
+	if (elsz && ncap > SIZE_MAX / elsz)
+		return false;
+	void *p = realloc(*data, ncap * elsz);
+	if (!p)
+		return false;
+	*data = p;
+	*cap = ncap;
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* String builder                                                      */
+/* ------------------------------------------------------------------ */
+
+void cs_strbuf_init(struct cs_strbuf *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void cs_strbuf_deinit(struct cs_strbuf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+void cs_strbuf_reset(struct cs_strbuf *b)
+{
+	b->len = 0;
+	b->failed = false;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+static bool strbuf_reserve(struct cs_strbuf *b, size_t extra)
+{
+	if (b->failed)
+		return false;
+	if (extra >= SIZE_MAX - b->len ||
+	    !cs_grow((void **)&b->s, &b->cap, b->len + extra + 1, 1)) {
+		b->failed = true;
+		return false;
+	}
+	return true;
+}
+
+void cs_strbuf_add(struct cs_strbuf *b, const char *s, size_t n)
+{
+	if (!strbuf_reserve(b, n))
+		return;
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void cs_strbuf_puts(struct cs_strbuf *b, const char *s)
+{
+	cs_strbuf_add(b, s, strlen(s));
+}
+
+void cs_strbuf_putc(struct cs_strbuf *b, char c)
+{
+	cs_strbuf_add(b, &c, 1);
+}
+
+void cs_strbuf_vprintf(struct cs_strbuf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || !strbuf_reserve(b, (size_t)n))
+		return;
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void cs_strbuf_printf(struct cs_strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	cs_strbuf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *cs_strbuf_steal(struct cs_strbuf *b)
+{
+	char *s = b->s;
+	if (!s)
+		s = strdup("");
+	memset(b, 0, sizeof(*b));
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Formatting                                                          */
+/* ------------------------------------------------------------------ */
+
+const char *cs_fmt_size(uint64_t bytes, char buf[32])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	if (bytes < 1024) {
+		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	double v = (double)bytes / 1024.0;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < CS_ARRAY_SIZE(units)) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}

@@ -1,0 +1,279 @@
+/*
+ * input.c — get the bytes of a core into memory without copying what can
+ * be mapped and without materializing zero pages.
+ *
+ *  - A plain regular file is mmap'ed read-only; the page cache holds it.
+ *  - A zstd file or stream, and any non-seekable plain stream, goes into a
+ *    "sparse" anonymous mapping: only non-zero 4 KiB pieces are copied in,
+ *    so the gigabyte of reserved-but-untouched arenas a gcore carries stays
+ *    a hole and costs no memory.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SPARSE_PIECE 4096u
+
+/* ------------------------------------------------------------------ */
+/* Sparse anonymous mapping                                            */
+/* ------------------------------------------------------------------ */
+
+static size_t page_round(size_t n)
+{
+	return (n + 4095) & ~(size_t)4095;
+}
+
+struct cs_error *cw_sparse_init(struct cw_sparse *s, size_t initial)
+{
+	memset(s, 0, sizeof(*s));
+	size_t cap = page_round(initial ? initial : 64u << 20);
+	/* MAP_NORESERVE: the reservation may be far larger than what is ever
+	 * touched; only written pages count. */
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return cs_error_os(errno, "reserving %zu bytes of address space",
+				   cap);
+	s->base = p;
+	s->cap = cap;
+	return NULL;
+}
+
+static struct cs_error *sparse_reserve(struct cw_sparse *s, size_t want)
+{
+	if (want <= s->cap)
+		return NULL;
+	size_t ncap = s->cap;
+	while (ncap < want) {
+		if (ncap > SIZE_MAX / 2)
+			return cs_error_create(CS_ERR_NOMEM,
+					       "input larger than the address space");
+		ncap *= 2;
+	}
+	/* mremap moves page tables, not pages: holes stay holes. */
+	void *p = mremap(s->base, s->cap, ncap, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return cs_error_os(errno, "growing the input mapping to %zu bytes",
+				   ncap);
+	s->base = p;
+	s->cap = ncap;
+	return NULL;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	/* Word-at-a-time; the tail byte-wise.  memcpy keeps it alignment-safe. */
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w)
+			return false;
+	}
+	for (; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+struct cs_error *cw_sparse_write(struct cw_sparse *s, const void *buf, size_t n)
+{
+	if (n > SIZE_MAX - s->len)
+		return cs_error_create(CS_ERR_NOMEM, "input too large");
+	struct cs_error *err = sparse_reserve(s, s->len + n);
+	if (err)
+		return err;
+	const uint8_t *src = buf;
+	while (n) {
+		/* Cut at destination piece boundaries so every piece maps to
+		 * one page; the destination is zero-filled, so skipping an
+		 * all-zero piece is exact. */
+		size_t room = SPARSE_PIECE - (s->len % SPARSE_PIECE);
+		size_t k = n < room ? n : room;
+		if (!all_zero(src, k)) {
+			memcpy(s->base + s->len, src, k);
+			s->resident += k;
+		}
+		s->len += k;
+		src += k;
+		n -= k;
+	}
+	return NULL;
+}
+
+void cw_sparse_deinit(struct cw_sparse *s)
+{
+	if (s->base)
+		munmap(s->base, s->cap);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                             */
+/* ------------------------------------------------------------------ */
+
+struct fd_reader {
+	int fd;
+	uint64_t consumed;
+};
+
+static long fd_read(void *arg, void *buf, size_t n)
+{
+	struct fd_reader *r = arg;
+	for (;;) {
+		ssize_t k = read(r->fd, buf, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k > 0)
+			r->consumed += (uint64_t)k;
+		return (long)k;
+	}
+}
+
+/* Read up to n bytes, retrying short reads; returns bytes read or -1. */
+static long read_full(struct fd_reader *r, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		long k = fd_read(r, buf + got, n - got);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (long)got;
+}
+
+static struct cs_error *load_stream_plain(struct fd_reader *r,
+					  const uint8_t *prefix, size_t plen,
+					  const char *path, struct cw_input *in)
+{
+	struct cw_sparse s;
+	struct cs_error *err = cw_sparse_init(&s, 0);
+	if (err)
+		return err;
+	err = cw_sparse_write(&s, prefix, plen);
+	size_t bufsz = 1u << 20;
+	uint8_t *buf = err ? NULL : malloc(bufsz);
+	if (!err && !buf)
+		err = &cs_error_nomem;
+	while (!err) {
+		long k = fd_read(r, buf, bufsz);
+		if (k < 0) {
+			err = cs_error_os(errno, "%s: reading", path);
+			break;
+		}
+		if (k == 0)
+			break;
+		err = cw_sparse_write(&s, buf, (size_t)k);
+	}
+	free(buf);
+	if (err) {
+		cw_sparse_deinit(&s);
+		return err;
+	}
+	in->map = s.base;
+	in->map_size = s.cap;
+	in->data = s.base;
+	in->size = s.len;
+	in->resident = s.resident;
+	in->file_size = r->consumed;
+	return NULL;
+}
+
+struct cs_error *cw_input_load(const char *path, struct cw_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	bool is_stdin = strcmp(path, "-") == 0;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cs_error_os(errno, "%s", path);
+
+	struct cs_error *err = NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		err = cs_error_os(errno, "%s: stat", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = cs_error_create(CS_ERR_OS, "%s: is a directory, not a core file",
+				      path);
+		goto out;
+	}
+
+	struct fd_reader r = { .fd = fd };
+	if (S_ISREG(st.st_mode)) {
+		if (st.st_size == 0) {
+			err = cs_error_create(CS_ERR_BAD_DATA,
+					      "%s: empty file, not a core", path);
+			goto out;
+		}
+		if ((uint64_t)st.st_size > SIZE_MAX) {
+			err = cs_error_create(CS_ERR_UNSUPPORTED,
+					      "%s: file too large", path);
+			goto out;
+		}
+		size_t size = (size_t)st.st_size;
+		void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = cs_error_os(errno, "%s: mmap", path);
+			goto out;
+		}
+		if (cw_is_zstd(p, size)) {
+			/* Feed the compressed mapping straight to zstd; the
+			 * size hint lets the reservation fit at once. */
+			madvise(p, size, MADV_SEQUENTIAL);
+			err = cw_zstd_decompress(NULL, NULL, p, size, in);
+			munmap(p, size);
+			if (!err)
+				in->file_size = size;
+			goto out;
+		}
+		in->map = p;
+		in->map_size = size;
+		in->data = p;
+		in->size = size;
+		in->file_size = size;
+		goto out;
+	}
+
+	/* A pipe or other stream: sniff the magic, then stream. */
+	uint8_t head[4];
+	long k = read_full(&r, head, sizeof(head));
+	if (k < 0) {
+		err = cs_error_os(errno, "%s: reading", path);
+		goto out;
+	}
+	if (k == 0) {
+		err = cs_error_create(CS_ERR_BAD_DATA, "%s: empty input, not a core",
+				      path);
+		goto out;
+	}
+	if (cw_is_zstd(head, (size_t)k)) {
+		err = cw_zstd_decompress(fd_read, &r, head, (size_t)k, in);
+		if (!err)
+			in->file_size = r.consumed;
+	} else {
+		err = load_stream_plain(&r, head, (size_t)k, path, in);
+	}
+out:
+	if (!is_stdin)
+		close(fd);
+	return err;
+}
+
+void cw_input_release(struct cw_input *in)
+{
+	if (in->map)
+		munmap(in->map, in->map_size);
+	free(in->stream_error);
+	memset(in, 0, sizeof(*in));
+}

@@ -1,0 +1,110 @@
+/*
+ * test_common.c — the cs_ basics.
+ */
+#include "config.h"
+
+#include "check.h"
+#include "cs.h"
+
+static void strbuf_grows_and_formats(void)
+{
+	struct cs_strbuf b;
+	cs_strbuf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		cs_strbuf_printf(&b, "%d,", i);
+	CHECK(!b.failed, "strbuf failed");
+	CHECK(strncmp(b.s, "0,1,2,", 6) == 0, "prefix is %.6s", b.s);
+	CHECK(b.len == strlen(b.s), "len %zu != strlen %zu", b.len, strlen(b.s));
+	char *s = cs_strbuf_steal(&b);
+	CHECK(b.s == NULL && b.len == 0, "steal did not reset");
+	free(s);
+	cs_strbuf_deinit(&b);
+}
+
+static void arena_aligns_and_survives(void)
+{
+	struct cs_arena a;
+	cs_arena_init(&a);
+	char *first = cs_arena_strndup(&a, "hello", 5);
+	for (int i = 0; i < 10000; i++) {
+		void *p = cs_arena_alloc(&a, (size_t)(i % 97) + 1);
+		REQUIRE(p, "alloc failed");
+		CHECK(((uintptr_t)p & 15) == 0, "unaligned %p", p);
+	}
+	void *big = cs_arena_alloc(&a, 1 << 20);
+	CHECK(big != NULL, "big alloc failed");
+	CHECK(strcmp(first, "hello") == 0, "early string clobbered");
+	char *f = cs_arena_printf(&a, "%s-%d", "x", 42);
+	CHECK(f && strcmp(f, "x-42") == 0, "printf gave %s", f ? f : "(null)");
+	cs_arena_deinit(&a);
+}
+
+static void grow_refuses_overflow(void)
+{
+	void *p = NULL;
+	size_t cap = 0;
+	CHECK(!cs_grow(&p, &cap, SIZE_MAX / 2, 16), "overflowing grow succeeded");
+	CHECK(p == NULL && cap == 0, "failed grow changed state");
+	int *v = NULL;
+	size_t n = 0, c = 0;
+	for (int i = 0; i < 100; i++)
+		REQUIRE(CS_PUSH(v, n, c, i), "push failed");
+	CHECK(n == 100 && v[99] == 99, "push lost data");
+	free(v);
+}
+
+static void errors_carry_address_and_context(void)
+{
+	struct cs_error *e = cs_error_fault(0x1234, CS_FAULT_NOT_SAVED, "reading %s", "g");
+	REQUIRE(e != &cs_error_nomem, "no memory");
+	CHECK(e->code == CS_ERR_FAULT && e->has_addr && e->addr == 0x1234,
+	      "fault fields wrong");
+	e = cs_error_wrap(e, "goroutine %d", 7);
+	CHECK(strcmp(e->message, "goroutine 7: reading g") == 0, "wrapped: %s", e->message);
+	cs_error_destroy(e);
+	cs_error_destroy(NULL);
+	cs_error_destroy(&cs_error_nomem);
+	e = cs_error_os(2, "open %s", "x");
+	CHECK(e->code == CS_ERR_OS && e->errnum == 2 && strstr(e->message, "open x: "),
+	      "os error: %s", e->message);
+	cs_error_destroy(e);
+}
+
+static void warnings_dedupe_and_cap(void)
+{
+	struct cs_warnings w;
+	cs_warnings_init(&w);
+	w.limit = 3;
+	cs_warn(&w, false, "same");
+	cs_warn(&w, false, "same");
+	CHECK(w.n == 1, "duplicates kept: %zu", w.n);
+	CHECK(!w.partial, "partial set by a non-partial warning");
+	for (int i = 0; i < 10; i++)
+		cs_warn(&w, true, "w%d", i);
+	CHECK(w.n == 3 && w.dropped == 8, "n=%zu dropped=%zu", w.n, w.dropped);
+	CHECK(w.partial, "partial not set");
+	cs_warnings_deinit(&w);
+}
+
+static void sizes_format_in_iec_units(void)
+{
+	char b[32];
+	CHECK(!strcmp(cs_fmt_size(0, b), "0 B"), "%s", b);
+	CHECK(!strcmp(cs_fmt_size(1023, b), "1023 B"), "%s", b);
+	CHECK(!strcmp(cs_fmt_size(1024, b), "1.0 KiB"), "%s", b);
+	CHECK(!strcmp(cs_fmt_size(1048576, b), "1.0 MiB"), "%s", b);
+	CHECK(!strcmp(cs_fmt_size(52428800, b), "50.0 MiB"), "%s", b);
+	CHECK(!strcmp(cs_fmt_size(UINT64_MAX, b), "16.0 EiB"), "%s", b);
+}
+
+int main(void)
+{
+	check_suite = "unit/common";
+	RUN(strbuf_grows_and_formats);
+	RUN(arena_aligns_and_survives);
+	RUN(grow_refuses_overflow);
+	RUN(errors_carry_address_and_context);
+	RUN(warnings_dedupe_and_cap);
+	RUN(sizes_format_in_iec_units);
+	return 0;
+}

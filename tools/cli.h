@@ -1,0 +1,165 @@
+/*
+ * cli.h — what the corescope command's files share: the command table,
+ * parsed options, output writers (text escaping, JSON) and exit codes.
+ */
+#ifndef CORESCOPE_CLI_H
+#define CORESCOPE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cs.h"
+#include "corewalk.h"
+
+/* Exit status (docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_INPUT = 2,		/* unreadable, unsupported or mismatched input */
+	EXIT_PARTIAL = 3,	/* printed, but some data could not be read */
+};
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+enum opt_arg { OPT_NONE, OPT_REQUIRED };
+
+struct opt_spec {
+	const char *name;	/* long name without "--" */
+	char short_name;	/* 0 if none */
+	enum opt_arg arg;
+	const char *argname;	/* for help: "N", "PATH" */
+	const char *help;
+};
+
+/* A parsed command-specific option. */
+struct opt_value {
+	const struct opt_spec *spec;
+	const char *value;	/* NULL for flags */
+};
+
+enum color_mode { COLOR_AUTO, COLOR_NEVER, COLOR_ALWAYS };
+
+struct cli {
+	/* global options */
+	const char *exe;
+	const char *sysroot;
+	bool json;
+	enum color_mode color_mode;
+	bool quiet;
+	bool no_progress;
+	int jobs;
+	bool force;
+
+	bool color;		/* resolved: colour on stdout */
+	bool progress;		/* resolved: progress on stderr */
+
+	const struct command *cmd;
+	/* positional arguments after the command name */
+	const char **args;
+	size_t nargs;
+	/* command options in the order given */
+	struct opt_value *opts;
+	size_t nopts;
+};
+
+/* The last value of a command option, or NULL. */
+const char *cli_opt(const struct cli *cli, const char *name);
+bool cli_flag(const struct cli *cli, const char *name);
+/* Parse a non-negative integer option; usage error message on failure. */
+bool cli_opt_uint(const struct cli *cli, const char *name, uint64_t dflt,
+		  uint64_t *ret);
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+struct command {
+	const char *name;
+	const char *summary;	/* one line for the command list */
+	const char *usage;	/* "CORE [EXE]" */
+	const char *description;	/* what it answers; wrapped text */
+	const char *example;
+	const struct opt_spec *opts;	/* terminated by {0} */
+	size_t min_args, max_args;
+	int (*run)(struct cli *cli);
+};
+
+extern const struct command cmd_info, cmd_mappings, cmd_threads;
+
+/* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
+int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
+
+/* Open the core named by the first positional argument with the global
+ * options (exe_arg: a positional EXE overriding --exe, or NULL).  On
+ * failure prints the error and returns the exit code; 0 on success. */
+int cli_open_core(struct cli *cli, const char *exe_arg, struct cw_core **ret);
+/* Names for output. */
+const char *cli_source_name(enum cw_source s);
+const char *cli_signal_name(int sig);
+/* Report an error from a library and return its exit status. */
+int cli_fail(struct cs_error *err);
+/* The exit status once the result is printed: EXIT_PARTIAL when the
+ * core's warnings say data is missing.  Prints warnings in text mode. */
+int cli_finish(struct cli *cli, struct cw_core *core);
+
+/* ------------------------------------------------------------------ */
+/* Text output                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Write s with control characters and invalid UTF-8 escaped as \xNN. */
+void out_escaped(FILE *f, const char *s);
+void out_escaped_n(FILE *f, const char *s, size_t n);
+/* Thousands separators: "1,234,567"; buf needs 32 bytes. */
+const char *fmt_count(uint64_t n, char buf[32]);
+/* Styles on a colour terminal, empty strings otherwise. */
+const char *sty_bold(const struct cli *cli);
+const char *sty_dim(const struct cli *cli);
+const char *sty_off(const struct cli *cli);
+
+/* ------------------------------------------------------------------ */
+/* JSON output                                                         */
+/* ------------------------------------------------------------------ */
+
+#define JSON_MAX_DEPTH 64
+
+struct json {
+	struct cs_strbuf buf;
+	int depth;
+	bool need_comma[JSON_MAX_DEPTH];
+	bool after_key;
+};
+
+void json_init(struct json *j);
+void json_deinit(struct json *j);
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_string(struct json *j, const char *s);	/* NULL -> null */
+void json_string_n(struct json *j, const char *s, size_t n);
+void json_int(struct json *j, int64_t v);
+void json_uint(struct json *j, uint64_t v);
+void json_double(struct json *j, double v);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+void json_addr(struct json *j, uint64_t addr);	/* "0x…" */
+/* Convenience: key + value. */
+void json_kv_string(struct json *j, const char *k, const char *v);
+void json_kv_uint(struct json *j, const char *k, uint64_t v);
+void json_kv_int(struct json *j, const char *k, int64_t v);
+void json_kv_bool(struct json *j, const char *k, bool v);
+void json_kv_addr(struct json *j, const char *k, uint64_t v);
+
+/*
+ * Print the one JSON document of a run:
+ * {"corescope": VERSION, "command": NAME, "core": {...}, "warnings": [...],
+ *  "result": <result>} where result is the finished JSON text of j.
+ * core may be NULL.
+ */
+void json_emit(const struct cli *cli, struct cw_core *core, struct json *result);
+
+#endif /* CORESCOPE_CLI_H */
