@@ -84,10 +84,11 @@ struct command {
 	const char *example;
 	const struct opt_spec *opts;	/* terminated by {0} */
 	size_t min_args, max_args;
+	bool hidden;		/* developer command, not in --help */
 	int (*run)(struct cli *cli);
 };
 
-extern const struct command cmd_info, cmd_mappings, cmd_threads;
+extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);

@@ -15,6 +15,7 @@ static const struct command *const commands[] = {
 	&cmd_info,
 	&cmd_mappings,
 	&cmd_threads,
+	&cmd_dev_layout,
 };
 
 static const struct opt_spec global_opts[] = {
@@ -65,7 +66,9 @@ static void print_main_help(FILE *f)
 		"Commands:\n",
 		PACKAGE_VERSION);
 	for (size_t i = 0; i < CS_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+		if (!commands[i]->hidden)
+			fprintf(f, "  %-12s %s\n", commands[i]->name,
+				commands[i]->summary);
 	fprintf(f, "  %-12s %s\n", "help", "show help for a command");
 	fprintf(f, "\nOptions (before or after COMMAND):\n");
 	print_opts(f, global_opts);
@@ -130,6 +133,8 @@ static const char *closest_command(const char *name)
 	const char *best = NULL;
 	size_t bestd = 3;
 	for (size_t i = 0; i < CS_ARRAY_SIZE(commands); i++) {
+		if (commands[i]->hidden)
+			continue;
 		size_t d = edit_distance(name, commands[i]->name);
 		if (d < bestd) {
 			bestd = d;

@@ -1,0 +1,258 @@
+/*
+ * internal.h — heapscan's private structures.  Only heapscan sources
+ * include it.
+ */
+#ifndef CORESCOPE_HEAPSCAN_INTERNAL_H
+#define CORESCOPE_HEAPSCAN_INTERNAL_H
+
+#include <string.h>
+
+#include "heapscan.h"
+#include "layout.h"
+
+/* ------------------------------------------------------------------ */
+/* Reading runtime structures                                          */
+/* ------------------------------------------------------------------ */
+
+/* Read the unsigned value of layout member f of the struct at base.  The
+ * member's size (1, 2, 4 or 8) comes from the layout, so a field that grew
+ * or shrank between releases reads right. */
+struct cs_error *hs_rd(struct hs_program *p, uint64_t base,
+		       const struct hs_lval *f, uint64_t *ret) CS_MUST_CHECK;
+/* The same from a local copy of the struct (buf of bufsize bytes); 0 when
+ * the member is absent or outside buf. */
+static inline uint64_t hs_get(const void *buf, size_t bufsize,
+			      const struct hs_lval *f)
+{
+	if (!f->ok || f->v < 0 || (uint64_t)f->v + f->size > bufsize)
+		return 0;
+	const uint8_t *p = (const uint8_t *)buf + f->v;
+	switch (f->size) {
+	case 1:
+		return p[0];
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return v;
+	}
+	default: {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
+	}
+}
+
+static inline uint64_t rd_u64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t rd_u32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* A Go slice header as read from the core. */
+struct hs_slice {
+	uint64_t ptr, len, cap;
+};
+struct cs_error *hs_rd_slice(struct hs_program *p, uint64_t addr,
+			     struct hs_slice *ret) CS_MUST_CHECK;
+/* A Go string's bytes, at most max, into a malloc'ed NUL-terminated
+ * string (the string may contain NULs; *len_ret says how long). */
+struct cs_error *hs_rd_string(struct hs_program *p, uint64_t addr, size_t max,
+			      char **ret, size_t *len_ret) CS_MUST_CHECK;
+
+/* Bytes [addr, addr+len) as one pointer: zero-copy when the core has them
+ * contiguous, else copied into the program's arena.  NULL + error when
+ * unreadable. */
+const uint8_t *hs_map(struct hs_program *p, uint64_t addr, uint64_t len,
+		      struct cs_error **err);
+
+/* ------------------------------------------------------------------ */
+/* ELF symbols of the executable                                       */
+/* ------------------------------------------------------------------ */
+
+struct hs_sym {
+	uint64_t addr, size;	/* runtime address (load bias applied) */
+	const char *name;	/* borrowed from the executable image */
+	bool is_func;
+};
+
+struct hs_symtab {
+	struct hs_sym *by_addr;	/* sorted by address */
+	size_t n;
+	uint32_t *by_name;	/* open-addressing hash: index+1, 0 empty */
+	size_t nbuckets;
+};
+
+struct cs_error *hs_symtab_load(struct hs_program *p);
+void hs_symtab_deinit(struct hs_symtab *s);
+/* Look up a symbol by exact name. */
+const struct hs_sym *hs_sym_lookup(struct hs_program *p, const char *name);
+/* The data/bss symbol containing addr (size > 0), or NULL. */
+const struct hs_sym *hs_sym_containing(struct hs_program *p, uint64_t addr);
+
+/* ------------------------------------------------------------------ */
+/* Modules (moduledata) and pclntab                                    */
+/* ------------------------------------------------------------------ */
+
+struct hs_bitvec {
+	int32_t n;		/* number of bits */
+	const uint8_t *bits;	/* (n+7)/8 bytes, LSB first */
+};
+
+struct hs_module {
+	uint64_t addr;		/* the moduledata */
+	uint64_t pcheader;
+	struct hs_slice funcnametab, cutab, filetab, pctab, pclntable, ftab;
+	struct hs_slice textsectmap, typelinks, itablinks;
+	uint64_t findfunctab, minpc, maxpc, text, etext;
+	uint64_t noptrdata, enoptrdata, data, edata, bss, ebss, noptrbss,
+		enoptrbss, end;
+	uint64_t gcdata, gcbss, types, etypes, rodata, gofunc;
+	struct hs_bitvec gcdatamask, gcbssmask;	/* bits map to words */
+	char *modulename;
+
+	/* pclntab, decoded header and zero-copy views */
+	uint32_t magic;		/* 0xfffffff0 (1.18–1.19), 0xfffffff1 */
+	uint64_t nfunc, nfiles, text_start;
+	const uint8_t *ftab_p;		/* (nfunc+1) x {entryoff, funcoff} */
+	const uint8_t *pclntable_p;	/* _func records */
+	uint64_t pclntable_len;
+	const uint8_t *funcnametab_p;
+	const uint8_t *cutab_p;
+	const uint8_t *filetab_p;
+	const uint8_t *pctab_p;
+};
+
+/* A decoded _func record (runtime/runtime2.go). */
+struct hs_func {
+	const struct hs_module *mod;
+	uint64_t entry;		/* absolute entry PC */
+	uint64_t end;		/* entry of the next function */
+	const uint8_t *raw;	/* the record, bounds-checked to hold the
+				 * pcdata and funcdata arrays */
+	int32_t name_off, args;
+	uint32_t deferreturn, pcsp, pcfile, pcln, npcdata, cu_offset;
+	int32_t start_line;	/* 0 before Go 1.20 */
+	uint8_t funcid, flag, nfuncdata;
+};
+
+/* PCDATA and FUNCDATA indexes (internal/abi/symtab.go). */
+enum {
+	HS_PCDATA_UNSAFEPOINT = 0,
+	HS_PCDATA_STACKMAPINDEX = 1,
+	HS_PCDATA_INLTREEINDEX = 2,
+	HS_FUNCDATA_ARGSPOINTERMAPS = 0,
+	HS_FUNCDATA_LOCALSPOINTERMAPS = 1,
+	HS_FUNCDATA_STACKOBJECTS = 2,
+	HS_FUNCDATA_INLTREE = 3,
+	HS_FUNCDATA_OPENCODEDDEFERINFO = 4,
+	HS_FUNCDATA_ARGINFO = 5,
+	HS_FUNCDATA_ARGLIVEINFO = 6,
+	HS_FUNCDATA_WRAPINFO = 7,
+};
+
+/* Read the moduledata chain starting at runtime.firstmoduledata and
+ * decode each module's pclntab header. */
+struct cs_error *hs_modules_load(struct hs_program *p);
+
+/* The function containing pc, or false. */
+bool hs_find_func(struct hs_program *p, uint64_t pc, struct hs_func *ret);
+/* The function's name (NUL-terminated, borrowed), "?" when unreadable. */
+const char *hs_func_name(struct hs_program *p, const struct hs_func *f);
+/* A name by funcnametab offset (inline tree entries use these). */
+const char *hs_funcname_at(struct hs_program *p, const struct hs_module *m,
+			   int32_t nameoff);
+/* Evaluate the pcvalue table at offset off (into pctab) at pc.  false when
+ * the table is absent (off 0), malformed, or does not cover pc. */
+bool hs_pcvalue(struct hs_program *p, const struct hs_func *f, uint32_t off,
+		uint64_t pc, int32_t *ret);
+/* Stack pointer delta at pc (pcsp table); false if unknown. */
+bool hs_func_spdelta(struct hs_program *p, const struct hs_func *f,
+		     uint64_t pc, int32_t *ret);
+/* PCDATA table idx evaluated at pc. */
+bool hs_func_pcdata(struct hs_program *p, const struct hs_func *f,
+		    uint32_t idx, uint64_t pc, int32_t *ret);
+/* FUNCDATA idx as an absolute address (0 when absent). */
+uint64_t hs_func_funcdata(struct hs_program *p, const struct hs_func *f,
+			  uint32_t idx);
+/* Source position of pc in the physical function (no inlining). */
+bool hs_func_fileline(struct hs_program *p, const struct hs_func *f,
+		      uint64_t pc, const char **file_ret, int32_t *line_ret);
+
+/* One logical frame at a pc: inlined calls first, the physical function
+ * last. */
+struct hs_logical_frame {
+	const char *name;
+	const char *file;
+	int32_t line;
+	uint8_t funcid;
+	bool inlined;
+};
+/* Expand pc into its logical frames (innermost first).  Returns the count
+ * written (at most max; at least 1 when f is valid). */
+size_t hs_func_frames(struct hs_program *p, const struct hs_func *f,
+		      uint64_t pc, struct hs_logical_frame *out, size_t max);
+
+/* A stack map (runtime.stackmap: n, nbit, bytedata) entry. */
+bool hs_stackmap_entry(struct hs_program *p, const struct hs_func *f,
+		       uint32_t funcdata_idx, int32_t index,
+		       struct hs_bitvec *ret);
+
+/* A stack object record (runtime.stackObjectRecord). */
+struct hs_stack_object {
+	int32_t off;		/* from varp (<0) or argp (>=0) */
+	int32_t size;
+	int32_t ptrbytes;
+	uint64_t gcdata;	/* address of the pointer mask (1 bit/word) */
+};
+/* Stack objects of f; returns the count (at most max). */
+size_t hs_func_stack_objects(struct hs_program *p, const struct hs_func *f,
+			     struct hs_stack_object *out, size_t max);
+
+/* ------------------------------------------------------------------ */
+/* DWARF (optional)                                                    */
+/* ------------------------------------------------------------------ */
+
+struct hs_dwarf;
+/* Open the executable's DWARF; NULL when absent (-ldflags=-w). */
+struct hs_dwarf *hs_dwarf_open(struct hs_program *p);
+void hs_dwarf_close(struct hs_dwarf *d);
+/* Resolve one layout descriptor from DWARF. */
+bool hs_dwarf_resolve(struct hs_dwarf *d, const struct hs_ldesc *desc,
+		      struct hs_lval *ret);
+
+/* ------------------------------------------------------------------ */
+/* The program                                                         */
+/* ------------------------------------------------------------------ */
+
+struct hs_program {
+	struct cw_core *core;
+	struct cs_warnings *warnings;
+	struct cs_arena arena;
+	struct hs_buildinfo *bi;
+	struct hs_layout layout;
+	struct hs_strategy strategy;
+	const char *layout_source;	/* "DWARF", "table go1.26", … */
+	struct hs_symtab syms;
+	struct hs_module *mods;
+	size_t nmods;
+	struct hs_dwarf *dwarf;
+};
+
+/* layout.c */
+struct cs_error *hs_layout_resolve(struct hs_program *p);
+
+#endif
