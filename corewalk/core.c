@@ -35,18 +35,18 @@ struct cs_error *cw_core_open(const char *path, const struct cw_open_options *op
 	info->file_size = core->in.file_size;
 	info->resident_bytes = core->in.compressed ? core->in.resident : 0;
 
-	err = cw_parse_elf(core);
+	err = cw_parse_elf(core, opts->executable_image);
 	/* A first memory map over the core alone: identifying the executable
 	 * reads the headers the dump saved. */
 	if (!err)
 		err = cw_build_regions(core, NULL, 0);
 	if (!err)
-		err = cw_setup_files(core, opts);
+		err = core->is_image ? cw_setup_image(core) : cw_setup_files(core, opts);
 	if (err) {
 		cw_core_destroy(core);
 		return err;
 	}
-	if (core->nthreads == 0)
+	if (core->nthreads == 0 && !core->is_image)
 		cs_warn(&core->warnings, true, "%s: the core has no thread (NT_PRSTATUS) notes",
 			core->path);
 	*ret = core;

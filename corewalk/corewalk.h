@@ -41,6 +41,11 @@ struct cw_open_options {
 	bool force;
 	/* Do not look for an executable or shared objects at all. */
 	bool no_files;
+	/* Accept an ELF executable instead of a core and present it as a
+	 * memory image at its link addresses: no threads, no process, and
+	 * .bss "not saved".  For static questions (pclntab, types) and for
+	 * tests that need no process. */
+	bool executable_image;
 };
 
 /*

@@ -621,10 +621,42 @@ struct cs_error *cw_setup_files(struct cw_core *core,
 	return err;
 }
 
+struct cs_error *cw_setup_image(struct cw_core *core)
+{
+	struct elf_view v;
+	const char *why = elf_view_init(&v, core->in.data, core->in.size);
+	if (why)
+		return cs_error_create(CS_ERR_BAD_DATA, "%s: %s", core->path, why);
+	/* The image is its own executable; the file record borrows the
+	 * input's bytes (cw_input_release unmaps them). */
+	struct cw_file *f = add_file(core, core->path, core->in.data, core->in.size);
+	if (!f)
+		return &cs_error_nomem;
+	f->is_exe = true;
+	f->borrowed = true;
+	f->bias_known = true;
+	file_facts(f, &v);
+	struct cw_exe *exe = &core->exe;
+	exe->status = CW_EXE_MATCH;
+	exe->path = f->path;
+	exe->core_path = f->path;
+	exe->how_found = "image";
+	exe->image = f->image;
+	exe->image_size = f->size;
+	exe->pie = v.eh.e_type == ET_DYN;
+	struct build_ids ids = { 0 };
+	file_build_ids(&core->arena, &v, &ids);
+	exe->gnu_build_id = exe->core_gnu_build_id = ids.gnu;
+	exe->go_build_id = exe->core_go_build_id = ids.go;
+	core->core_go_build_id = ids.go;
+	return NULL;
+}
+
 void cw_files_release(struct cw_core *core)
 {
 	for (size_t i = 0; i < core->nfiles; i++) {
-		munmap((void *)core->files[i].image, core->files[i].size);
+		if (!core->files[i].borrowed)
+			munmap((void *)core->files[i].image, core->files[i].size);
 		free(core->files[i].syms);
 	}
 	free(core->files);

@@ -67,6 +67,7 @@ struct cw_file {
 	const uint8_t *image;	/* mmap of the whole file (read-only) */
 	size_t size;
 	bool is_exe;
+	bool borrowed;		/* image belongs to someone else */
 	/* Symbols for symbolization: loaded lazily. */
 	bool syms_loaded;
 	struct cw_sym *syms;
@@ -118,6 +119,7 @@ struct cw_core {
 	struct cw_file *files;	/* files[0] is the executable when present */
 	size_t nfiles, files_cap;
 	char *core_go_build_id;
+	bool is_image;		/* an executable opened as a memory image */
 };
 
 /* A file-backed range the memory map may take from a file instead of
@@ -129,7 +131,7 @@ struct cw_overlay {
 };
 
 /* segments.c */
-struct cs_error *cw_parse_elf(struct cw_core *core);
+struct cs_error *cw_parse_elf(struct cw_core *core, bool executable_image);
 /* (Re)build the memory map from the segments, taking not-saved or
  * truncated bytes of read-only segments from the overlays. */
 struct cs_error *cw_build_regions(struct cw_core *core,
@@ -153,6 +155,8 @@ struct cs_error *cw_parse_notes(struct cw_core *core, const uint8_t *p,
 /* exe.c */
 struct cs_error *cw_setup_files(struct cw_core *core,
 				const struct cw_open_options *opts);
+/* For an executable image: the image is its own executable. */
+struct cs_error *cw_setup_image(struct cw_core *core);
 void cw_files_release(struct cw_core *core);
 /* Find the overlay file covering addr (runtime address), or NULL. */
 struct cw_file *cw_file_for_addr(struct cw_core *core, uint64_t addr);

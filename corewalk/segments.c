@@ -39,7 +39,7 @@ static int seg_cmp(const void *a, const void *b)
 	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
 }
 
-struct cs_error *cw_parse_elf(struct cw_core *core)
+struct cs_error *cw_parse_elf(struct cw_core *core, bool executable_image)
 {
 	const uint8_t *d = core->in.data;
 	size_t size = core->in.size;
@@ -61,7 +61,9 @@ struct cs_error *cw_parse_elf(struct cw_core *core)
 		return cs_error_create(CS_ERR_UNSUPPORTED,
 				       "%s: ELF class %u / data encoding %u; corescope reads 64-bit little-endian cores",
 				       path, eh.e_ident[EI_CLASS], eh.e_ident[EI_DATA]);
-	if (eh.e_type != ET_CORE)
+	if (executable_image && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN))
+		core->is_image = true;
+	else if (eh.e_type != ET_CORE)
 		return cs_error_create(CS_ERR_BAD_DATA,
 				       "%s: ELF type %u is %s, not a core dump (did you swap CORE and EXE?)",
 				       path, eh.e_type, etype_name(eh.e_type));
@@ -130,6 +132,8 @@ struct cs_error *cw_parse_elf(struct cw_core *core)
 		if (ph.p_offset < size)
 			saved = CS_MIN(ph.p_filesz, size - ph.p_offset);
 
+		if (ph.p_type == PT_NOTE && core->is_image)
+			continue;	/* build-id notes, not process notes */
 		if (ph.p_type == PT_NOTE) {
 			if (saved < ph.p_filesz)
 				cs_warn(&core->warnings, true,
@@ -292,6 +296,65 @@ static int ov_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+static int region_cmp(const void *a, const void *b)
+{
+	const struct cw_region_int *x = a, *y = b;
+	return x->pub.start < y->pub.start ? -1 : x->pub.start > y->pub.start;
+}
+
+/* The segment containing addr, or the first one after it (index nsegs if
+ * none). */
+static size_t seg_at_or_after(const struct cw_core *core, uint64_t addr)
+{
+	size_t lo = 0, hi = core->nsegs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (core->segs[mid].vaddr + core->segs[mid].memsz <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Overlay ranges that no segment covers at all: gdb's gcore leaves
+ * unmodified read-only file mappings (rodata, and with it Go's pclntab) out
+ * of the program headers entirely, while NT_FILE still lists them.  Their
+ * bytes are the file's.
+ */
+static bool push_gaps(struct cw_core *core, struct region_vec *rv,
+		      const struct cw_overlay *ov, size_t nov)
+{
+	for (size_t i = 0; i < nov; i++) {
+		uint64_t at = ov[i].start;
+		const struct cw_file *f = &core->files[ov[i].file];
+		while (at < ov[i].end) {
+			size_t k = seg_at_or_after(core, at);
+			uint64_t next = ov[i].end;
+			if (k < core->nsegs) {
+				const struct cw_segment *s = &core->segs[k];
+				if (s->vaddr <= at) {
+					at = s->vaddr + s->memsz;
+					continue;
+				}
+				next = CS_MIN(next, s->vaddr);
+			}
+			struct cw_region_int r = {
+				.pub = { .start = at, .end = next,
+					 .source = CW_SRC_FILE,
+					 .flags = CW_PF_R, .file = f->path },
+				.data = f->image + ov[i].file_offset +
+					(at - ov[i].start),
+			};
+			if (!CS_PUSH(rv->v, rv->n, rv->cap, r))
+				return false;
+			at = next;
+		}
+	}
+	return true;
+}
+
 struct cs_error *cw_build_regions(struct cw_core *core,
 				  const struct cw_overlay *ov_in, size_t nov)
 {
@@ -319,10 +382,31 @@ struct cs_error *cw_build_regions(struct cw_core *core,
 		     push_missing(core, &rv, file_end, end, CW_SRC_NOT_SAVED,
 				  s->flags, ov, nov);
 	}
+	size_t nseg_regions = rv.n;
+	if (ok)
+		ok = push_gaps(core, &rv, ov, nov);
 	free(ov);
 	if (!ok) {
 		free(rv.v);
 		return &cs_error_nomem;
+	}
+	/* Overlays may overlap each other (a file mapped twice); regions must
+	 * not.  Sort, then keep the first of any overlapping pair. */
+	if (rv.n > nseg_regions) {
+		qsort(rv.v, rv.n, sizeof(*rv.v), region_cmp);
+		size_t w = 0;
+		for (size_t i = 0; i < rv.n; i++) {
+			if (w && rv.v[i].pub.start < rv.v[w - 1].pub.end) {
+				if (rv.v[i].pub.end <= rv.v[w - 1].pub.end)
+					continue;
+				uint64_t cut = rv.v[w - 1].pub.end - rv.v[i].pub.start;
+				rv.v[i].pub.start += cut;
+				if (rv.v[i].data)
+					rv.v[i].data += cut;
+			}
+			rv.v[w++] = rv.v[i];
+		}
+		rv.n = w;
 	}
 	free(core->regions);
 	core->regions = rv.v;
