@@ -162,6 +162,24 @@ CS_PUBLIC void cs_strbuf_vprintf(struct cs_strbuf *b, const char *fmt, va_list a
 CS_PUBLIC char *cs_strbuf_steal(struct cs_strbuf *b);
 
 /* ------------------------------------------------------------------ */
+/* Progress: long work reports through a callback (tools draws it)     */
+/* ------------------------------------------------------------------ */
+
+struct cs_progress {
+	/* phase: a short label ("scanning spans"); total 0 if unknown. */
+	void (*fn)(void *arg, const char *phase, uint64_t done, uint64_t total);
+	void *arg;
+};
+
+static inline void cs_progress_report(const struct cs_progress *p,
+				      const char *phase, uint64_t done,
+				      uint64_t total)
+{
+	if (p && p->fn)
+		p->fn(p->arg, phase, done, total);
+}
+
+/* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 

@@ -66,6 +66,150 @@ CS_PUBLIC const struct hs_buildinfo *hs_program_buildinfo(const struct hs_progra
 /* Where the runtime layout came from: "DWARF" or "built-in table …". */
 CS_PUBLIC const char *hs_program_layout_source(const struct hs_program *p);
 
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Kinds (internal/abi.Kind). */
+enum hs_kind {
+	HS_KIND_BOOL = 1, HS_KIND_INT, HS_KIND_INT8, HS_KIND_INT16,
+	HS_KIND_INT32, HS_KIND_INT64, HS_KIND_UINT, HS_KIND_UINT8,
+	HS_KIND_UINT16, HS_KIND_UINT32, HS_KIND_UINT64, HS_KIND_UINTPTR,
+	HS_KIND_FLOAT32, HS_KIND_FLOAT64, HS_KIND_COMPLEX64,
+	HS_KIND_COMPLEX128, HS_KIND_ARRAY, HS_KIND_CHAN, HS_KIND_FUNC,
+	HS_KIND_INTERFACE, HS_KIND_MAP, HS_KIND_PTR, HS_KIND_SLICE,
+	HS_KIND_STRING, HS_KIND_STRUCT, HS_KIND_UNSAFEPTR,
+};
+
+struct hs_field {
+	const char *name;
+	uint64_t type;		/* address of the field's type */
+	uint64_t offset;
+	bool embedded;
+};
+
+/* A decoded type descriptor.  Owned by the program; read-only. */
+struct hs_type {
+	uint64_t addr;		/* the descriptor in the core */
+	uint32_t id;		/* index in the program's type table (>0) */
+	uint64_t size, ptrbytes;
+	uint8_t kind;		/* enum hs_kind */
+	uint8_t tflag;
+	bool direct_iface;	/* stored directly in an interface word */
+	bool gcprog;		/* GCData is a GC program (to Go 1.23) */
+	bool unrolled;		/* 1.22–1.23 stand-in for a GC-program type */
+	uint64_t gcdata;
+	const char *name;	/* "main.Entry", "[]*main.Entry", … */
+	uint64_t elem, key;	/* element (ptr, slice, array, chan, map) and
+				 * key (map) type addresses */
+	uint64_t len;		/* arrays */
+	struct hs_field *fields;	/* structs */
+	uint32_t nfields;
+	struct {
+		uint64_t group;		/* bucket (classic) or group type */
+		uint64_t group_size;
+		uint64_t key_size, elem_size;	/* classic */
+		/* key i of a group/bucket at keys_off + i*key_stride; elem i
+		 * at elems_off + i*elem_stride (every layout fits this) */
+		uint64_t keys_off, key_stride, elems_off, elem_stride;
+		uint32_t flags;
+	} map;
+	/* pointer mask cache (hs_type_mask) */
+	uint8_t mask_state;	/* 0 not built, 1 ok, 2 unavailable */
+	const uint8_t *mask;
+};
+
+/* The type descriptor at addr (decoded once, cached), or NULL when addr is
+ * not a type descriptor of the program. */
+CS_PUBLIC const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr);
+CS_PUBLIC const struct hs_type *hs_type_by_id(const struct hs_program *p,
+					      uint32_t id);
+/* The pointer mask of a type: ptrbytes/8 bits, LSB first (from GCData,
+ * a GC program, or built from the fields), or NULL if unknown. */
+CS_PUBLIC const uint8_t *hs_type_mask(struct hs_program *p, const struct hs_type *t);
+/* Map types: is the key / elem stored indirectly (behind a pointer)? */
+CS_PUBLIC bool hs_map_indirect_key(struct hs_program *p, const struct hs_type *t);
+CS_PUBLIC bool hs_map_indirect_elem(struct hs_program *p, const struct hs_type *t);
+
+/* ------------------------------------------------------------------ */
+/* The heap                                                            */
+/* ------------------------------------------------------------------ */
+
+#define HS_NONE UINT32_MAX
+
+/* One allocated heap object: 16 bytes, in one array sorted by address. */
+struct hs_object {
+	uint64_t addr;		/* what the program's pointers point at (past
+				 * the malloc header, for objects that have
+				 * one) */
+	uint32_t span;		/* index into hs_heap_spans() */
+	uint32_t type;		/* type id (hs_type_by_id), 0 if unknown */
+};
+
+enum { HS_SPAN_HEAP = 1, HS_SPAN_MANUAL = 2 };
+
+struct hs_span {
+	uint64_t mspan;		/* the runtime.mspan record */
+	uint64_t base, limit;	/* startAddr; limit (end of the last slot, or
+				 * of a large object's requested size) */
+	uint64_t npages;
+	uint64_t elemsize;	/* slot size */
+	uint32_t nelems;
+	uint32_t alloc_count;	/* the runtime's allocCount */
+	uint32_t freeindex, freeindex_scan;
+	uint32_t first_obj, nobj;	/* objects [first_obj, first_obj+nobj) */
+	uint32_t word0;		/* first allocation word */
+	uint32_t div_mul;	/* slot = (offset * div_mul) >> 32 */
+	uint32_t sweepgen;
+	uint64_t alloc_bits, large_type;
+	uint8_t state;		/* HS_SPAN_HEAP or HS_SPAN_MANUAL (stacks) */
+	uint8_t spanclass, sizeclass;
+	bool noscan, large;
+	bool header;		/* slots start with an 8-byte *abi.Type */
+	bool inline_marks;	/* Green Tea inline mark bits at the end */
+};
+
+struct hs_heap;
+
+/* Walk the arenas and in-use spans and index every allocated object.
+ * Problems with single spans are warnings (partial result). */
+CS_PUBLIC struct cs_error *hs_heap_load(struct hs_program *p,
+					const struct cs_progress *prog,
+					struct hs_heap **ret) CS_MUST_CHECK;
+CS_PUBLIC void hs_heap_destroy(struct hs_heap *h);
+CS_PUBLIC size_t hs_heap_count(const struct hs_heap *h);
+CS_PUBLIC const struct hs_object *hs_heap_objects(const struct hs_heap *h);
+CS_PUBLIC size_t hs_heap_span_count(const struct hs_heap *h);
+CS_PUBLIC const struct hs_span *hs_heap_spans(const struct hs_heap *h);
+/* The object containing addr (interior pointers resolve to their
+ * object), or HS_NONE. O(1). */
+CS_PUBLIC uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr);
+/* The span (heap or manual) containing addr, or HS_NONE. */
+CS_PUBLIC uint32_t hs_heap_span_of(const struct hs_heap *h, uint64_t addr);
+/* The object's size in bytes (without a malloc header). */
+CS_PUBLIC uint64_t hs_object_size(const struct hs_heap *h, uint32_t i);
+
+/* Called for each non-zero pointer word of an object: offset from the
+ * object's address and the value.  Return non-zero to stop. */
+typedef int (*hs_ptr_fn)(void *arg, uint64_t offset, uint64_t value);
+/* Visit the pointer words of object i per the runtime's own pointer
+ * bitmap (arena bitmap, span heap bits, or malloc-header type).  Returns
+ * 0, fn's non-zero stop value, or -1 when the object's bytes or bits are
+ * not in the dump. */
+CS_PUBLIC int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn,
+			     void *arg);
+
+struct hs_heap_stats {
+	uint64_t arenas, arena_bytes;
+	uint64_t inuse_spans, inuse_pages, inuse_bytes;
+	uint64_t manual_spans, manual_bytes;	/* goroutine stacks, mostly */
+	uint64_t objects, object_bytes, free_slot_bytes;
+	uint64_t runtime_alloc_count;		/* sum of span allocCount */
+	uint64_t runtime_pages_in_use;		/* mheap_.pagesInUse */
+	uint64_t alloc_count_mismatches;	/* spans where ours differs */
+};
+CS_PUBLIC void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret);
+
 /* One runtime layout value, by descriptor id ("mspan.elemsize",
  * "c.pageSize"), for `corescope dev-layout`. */
 struct hs_layout_entry {

@@ -235,6 +235,20 @@ bool hs_dwarf_resolve(struct hs_dwarf *d, const struct hs_ldesc *desc,
 		      struct hs_lval *ret);
 
 /* ------------------------------------------------------------------ */
+/* Types (types.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+struct hs_types {
+	struct hs_type **v;	/* v[id]; v[0] is NULL */
+	size_t n, cap;
+	uint32_t *buckets;	/* address hash -> id (0 empty) */
+	size_t nbuckets;
+};
+void hs_types_deinit(struct hs_types *t);
+/* Run a GC program into out (zeroed, nbits bits); false if malformed. */
+bool hs_run_gcprog(const uint8_t *prog, size_t plen, uint8_t *out, uint64_t nbits);
+
+/* ------------------------------------------------------------------ */
 /* The program                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -250,6 +264,40 @@ struct hs_program {
 	struct hs_module *mods;
 	size_t nmods;
 	struct hs_dwarf *dwarf;
+	struct hs_types types;
+};
+
+/* ------------------------------------------------------------------ */
+/* The heap (heap.c)                                                   */
+/* ------------------------------------------------------------------ */
+
+struct hs_arena {
+	uint64_t idx;		/* arena number */
+	uint64_t ha;		/* the runtime.heapArena record */
+	uint64_t base;		/* first heap address */
+	uint32_t *page_span;	/* per page: span index + 1, 0 none */
+};
+
+struct hs_heap {
+	struct hs_program *p;
+	uint64_t page_size, arena_bytes, arena_base_offset, pages_per_arena;
+	unsigned page_shift, arena_shift;
+	uint64_t heap_bits_small_max, inline_marks_size;
+	uint64_t sweepgen, runtime_pages_in_use;
+
+	struct hs_arena *arenas;
+	size_t narenas;
+	uint32_t *arena_buckets;	/* hash: arena number -> index + 1 */
+	size_t arena_nbuckets;
+
+	struct hs_span *spans;	/* sorted by base; heap and manual */
+	size_t nspans;
+	uint64_t *alloc_words;	/* per span, one bit per slot */
+	uint32_t *rank;		/* allocated slots before each word */
+	size_t nwords;
+	struct hs_object *objs;
+	size_t nobjs;
+	uint64_t alloc_count_mismatches, bad_headers;
 };
 
 /* layout.c */

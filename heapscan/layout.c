@@ -29,6 +29,7 @@ const struct hs_ldesc hs_layout_descs[] = {
 	M(mheap.allspans, MHEAP, "allspans", true),
 	M(mheap.sweepgen, MHEAP, "sweepgen", true),
 	M(mheap.pagesInUse, MHEAP, "pagesInUse", true),
+	M(mheap.heapArenas, MHEAP, "heapArenas|allArenas", true),
 
 	S(heapArena.size, ARENA, true),
 	M(heapArena.bitmap, ARENA, "bitmap", false),

@@ -29,7 +29,8 @@ struct hs_lval {
 
 struct hs_layout {
 	struct {
-		struct hs_lval size, arenas, allspans, sweepgen, pagesInUse;
+		struct hs_lval size, arenas, allspans, sweepgen, pagesInUse,
+			heapArenas;
 	} mheap;
 	struct {
 		struct hs_lval size, bitmap, noMorePtrs, spans, pageInUse,

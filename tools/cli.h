@@ -88,7 +88,8 @@ struct command {
 	int (*run)(struct cli *cli);
 };
 
-extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_dev_layout;
+extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_objects,
+	cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -105,6 +106,40 @@ int cli_fail(struct cs_error *err);
 /* The exit status once the result is printed: EXIT_PARTIAL when the
  * core's warnings say data is missing.  Prints warnings in text mode. */
 int cli_finish(struct cli *cli, struct cw_core *core);
+
+/* ------------------------------------------------------------------ */
+/* Sessions: the core and the layers a command needs                   */
+/* ------------------------------------------------------------------ */
+
+struct hs_program;
+struct hs_heap;
+
+enum { CLI_NEED_PROGRAM = 1, CLI_NEED_HEAP = 2 };
+
+/* Progress on stderr: shown when stderr is a terminal, not suppressed,
+ * and the work has run for more than a second. */
+struct cli_progress {
+	bool enabled;
+	double start;		/* monotonic seconds */
+	double last;
+	bool drawn;
+};
+
+struct cli_session {
+	struct cw_core *core;
+	struct hs_program *prog;
+	struct hs_heap *heap;
+	struct cli_progress progress;
+	struct cs_progress report;	/* hand this to libraries */
+};
+
+/* Open what the command needs; on failure print the error and return the
+ * exit status (0 on success). */
+int cli_session_open(struct cli *cli, struct cli_session *s, int needs);
+/* Print warnings, release everything, and return the exit status. */
+int cli_session_close(struct cli *cli, struct cli_session *s);
+/* Clear a drawn progress line. */
+void cli_progress_done(struct cli_progress *p);
 
 /* ------------------------------------------------------------------ */
 /* Text output                                                         */
