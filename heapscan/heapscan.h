@@ -210,6 +210,60 @@ struct hs_heap_stats {
 };
 CS_PUBLIC void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret);
 
+/* ------------------------------------------------------------------ */
+/* Roots                                                               */
+/* ------------------------------------------------------------------ */
+
+enum hs_root_kind {
+	HS_ROOT_DATA = 1,	/* global in .data */
+	HS_ROOT_BSS,		/* global in .bss */
+	HS_ROOT_STACK,		/* live slot of a goroutine stack frame */
+	HS_ROOT_FINALIZER,	/* referent of an object with a finalizer */
+	HS_ROOT_FINALIZER_FN,	/* a finalizer's function value */
+	HS_ROOT_CLEANUP,	/* runtime.AddCleanup function/argument */
+	HS_ROOT_WEAK_HANDLE,	/* a weak pointer's handle cell */
+	HS_ROOT_FINQ,		/* queued, not yet run finalizer */
+	HS_ROOT_CTXT,		/* a goroutine's saved closure context */
+};
+
+/* A root: a slot outside the heap holding a pointer into a heap object. */
+struct hs_root {
+	uint64_t slot;		/* address of the slot */
+	uint64_t value;		/* the pointer it holds */
+	uint64_t owner;		/* finalizer/cleanup/weak: the object the
+				 * special belongs to */
+	uint32_t goroutine;	/* stack roots: index into the goroutine
+				 * list, else HS_NONE */
+	uint16_t frame;		/* stack roots: frame index */
+	uint8_t kind;		/* enum hs_root_kind */
+};
+
+struct hs_roots {
+	struct hs_root *v;
+	size_t n, cap;
+};
+
+/* Collect the global and special roots (stack roots: hs_goroutine_roots). */
+CS_PUBLIC struct cs_error *hs_roots_load(struct hs_program *p, struct hs_heap *h,
+					 struct hs_roots **ret) CS_MUST_CHECK;
+CS_PUBLIC void hs_roots_destroy(struct hs_roots *r);
+CS_PUBLIC const char *hs_root_kind_name(unsigned kind);
+/* The symbol naming a global slot ("main.cache", "pkg.var+0x10");
+ * malloc'ed. */
+CS_PUBLIC char *hs_global_name(struct hs_program *p, uint64_t slot);
+
+/* ------------------------------------------------------------------ */
+/* Symbols                                                             */
+/* ------------------------------------------------------------------ */
+
+struct hs_sym {
+	uint64_t addr, size;	/* runtime address (load bias applied) */
+	const char *name;	/* valid while the program lives */
+	bool is_func;
+};
+/* The data/bss symbol (global variable) containing addr, or NULL. */
+CS_PUBLIC const struct hs_sym *hs_global_symbol(struct hs_program *p, uint64_t addr);
+
 /* One runtime layout value, by descriptor id ("mspan.elemsize",
  * "c.pageSize"), for `corescope dev-layout`. */
 struct hs_layout_entry {

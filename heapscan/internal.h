@@ -83,12 +83,6 @@ const uint8_t *hs_map(struct hs_program *p, uint64_t addr, uint64_t len,
 /* ELF symbols of the executable                                       */
 /* ------------------------------------------------------------------ */
 
-struct hs_sym {
-	uint64_t addr, size;	/* runtime address (load bias applied) */
-	const char *name;	/* borrowed from the executable image */
-	bool is_func;
-};
-
 struct hs_symtab {
 	struct hs_sym *by_addr;	/* sorted by address */
 	size_t n;

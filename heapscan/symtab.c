@@ -144,3 +144,8 @@ const struct hs_sym *hs_sym_containing(struct hs_program *p, uint64_t addr)
 	}
 	return NULL;
 }
+
+const struct hs_sym *hs_global_symbol(struct hs_program *p, uint64_t addr)
+{
+	return hs_sym_containing(p, addr);
+}

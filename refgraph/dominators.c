@@ -1,0 +1,243 @@
+/*
+ * dominators.c — immediate dominators by Lengauer–Tarjan ("A fast
+ * algorithm for finding dominators in a flowgraph", 1979), the simple
+ * variant with path compression, over index arrays in DFS-number space.
+ *
+ * Everything is iterative: heaps hold linked lists a million nodes long,
+ * and both the DFS and the path compression would otherwise recurse that
+ * deep.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX
+
+/* Successors of a node id: either a contiguous range of node ids
+ * (super-root and classes) or a list of object indexes. */
+struct succ {
+	const uint32_t *list;	/* object indexes, or NULL for a range */
+	uint32_t n;
+	uint32_t first;		/* range start (node id) */
+};
+
+static inline void succs(const struct rg_domgraph *g, uint32_t obj0, uint32_t v,
+			 struct succ *s)
+{
+	if (v == 0) {
+		s->list = NULL;
+		s->first = 1;
+		s->n = RG_NCLASSES;
+	} else if (v <= RG_NCLASSES) {
+		s->list = NULL;
+		s->first = 1 + RG_NCLASSES + g->class_first[v - 1];
+		s->n = g->class_first[v] - g->class_first[v - 1];
+	} else if (v < obj0) {
+		uint32_t gr = v - 1 - RG_NCLASSES;
+		s->list = g->group_targets + g->group_first[gr];
+		s->n = g->group_first[gr + 1] - g->group_first[gr];
+	} else {
+		uint32_t i = v - obj0;
+		s->list = g->edges + g->first[i];
+		s->n = g->first[i + 1] - g->first[i];
+	}
+}
+
+static inline uint32_t succ_at(const struct succ *s, uint32_t obj0, uint32_t k)
+{
+	return s->list ? s->list[k] + obj0 : s->first + k;
+}
+
+/* The first index in pairs with target >= t. */
+static size_t pairs_lower(const struct rg_domgraph *g, uint32_t t)
+{
+	size_t lo = 0, hi = g->npairs;
+	uint64_t key = (uint64_t)t << 32;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->pairs[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct lt {
+	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited */
+	uint32_t *vertex;	/* dfs number -> node id */
+	uint32_t *parent, *semi, *label, *ancestor, *idom;
+	uint32_t *bucket_head, *bucket_next;
+	uint32_t *stack;	/* DFS stack and compression path */
+	uint32_t *cursor;
+};
+
+static void compress(struct lt *t, uint32_t v)
+{
+	uint32_t *path = t->stack;
+	uint32_t n = 0;
+	for (uint32_t x = v; t->ancestor[t->ancestor[x]] != NONE; x = t->ancestor[x])
+		path[n++] = x;
+	/* Apply the updates from the one nearest the forest root down. */
+	while (n--) {
+		uint32_t x = path[n], a = t->ancestor[x];
+		if (t->semi[t->label[a]] < t->semi[t->label[x]])
+			t->label[x] = t->label[a];
+		t->ancestor[x] = t->ancestor[a];
+	}
+}
+
+static inline uint32_t eval(struct lt *t, uint32_t v)
+{
+	if (t->ancestor[v] == NONE)
+		return v;
+	compress(t, v);
+	return t->label[v];
+}
+
+struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
+			       uint32_t *order_ret, uint32_t *norder_ret)
+{
+	uint32_t obj0 = rg_obj0(g);
+	uint64_t total = (uint64_t)g->nobj + obj0;
+	if (total >= NONE)
+		return cs_error_create(CS_ERR_UNSUPPORTED, "graph too large for 32-bit node ids");
+	struct lt t = { 0 };
+	size_t n = (size_t)total;
+	t.dfn = malloc(n * sizeof(uint32_t));
+	t.vertex = malloc(n * sizeof(uint32_t));
+	t.parent = malloc(n * sizeof(uint32_t));
+	t.semi = malloc(n * sizeof(uint32_t));
+	t.label = malloc(n * sizeof(uint32_t));
+	t.ancestor = malloc(n * sizeof(uint32_t));
+	t.idom = malloc(n * sizeof(uint32_t));
+	t.bucket_head = malloc(n * sizeof(uint32_t));
+	t.bucket_next = malloc(n * sizeof(uint32_t));
+	t.stack = malloc(n * sizeof(uint32_t));
+	t.cursor = malloc(n * sizeof(uint32_t));
+	struct cs_error *err = NULL;
+	if (!t.dfn || !t.vertex || !t.parent || !t.semi || !t.label ||
+	    !t.ancestor || !t.idom || !t.bucket_head || !t.bucket_next ||
+	    !t.stack || !t.cursor) {
+		err = &cs_error_nomem;
+		goto out;
+	}
+	memset(t.dfn, 0xff, n * sizeof(uint32_t));
+
+	/* Iterative DFS from the super-root, numbering in preorder. */
+	uint32_t N = 0, sp = 0;
+	t.dfn[0] = N;
+	t.vertex[N] = 0;
+	t.parent[N] = NONE;
+	N++;
+	t.stack[sp] = 0;
+	t.cursor[sp] = 0;
+	sp++;
+	while (sp) {
+		uint32_t v = t.stack[sp - 1];
+		struct succ sc;
+		succs(g, obj0, v, &sc);
+		uint32_t k = t.cursor[sp - 1];
+		while (k < sc.n && t.dfn[succ_at(&sc, obj0, k)] != NONE)
+			k++;
+		if (k == sc.n) {
+			sp--;
+			continue;
+		}
+		t.cursor[sp - 1] = k + 1;
+		uint32_t w = succ_at(&sc, obj0, k);
+		t.dfn[w] = N;
+		t.vertex[N] = w;
+		t.parent[N] = t.dfn[v];
+		N++;
+		t.stack[sp] = w;
+		t.cursor[sp] = 0;
+		sp++;
+	}
+
+	for (uint32_t k = 0; k < N; k++) {
+		t.semi[k] = k;
+		t.label[k] = k;
+		t.ancestor[k] = NONE;
+		t.idom[k] = NONE;
+		t.bucket_head[k] = NONE;
+	}
+
+	for (uint32_t k = N - 1; k >= 1; k--) {
+		uint32_t w = t.vertex[k];
+		/* Predecessors: the super-root for classes; its class for a
+		 * group; in-edges and the groups pointing at it for an
+		 * object. */
+		uint32_t virtual_pred = NONE;
+		if (w <= RG_NCLASSES) {
+			virtual_pred = 0;
+		} else if (w < obj0) {
+			uint32_t gr = w - 1 - RG_NCLASSES, c = 0;
+			while (c + 1 < RG_NCLASSES && gr >= g->class_first[c + 1])
+				c++;
+			virtual_pred = c + 1;
+		} else {
+			uint32_t i = w - obj0;
+			for (uint32_t e = g->rfirst[i]; e < g->rfirst[i + 1]; e++) {
+				uint32_t d = t.dfn[g->redges[e] + obj0];
+				if (d == NONE)
+					continue;
+				uint32_t u = eval(&t, d);
+				if (t.semi[u] < t.semi[k])
+					t.semi[k] = t.semi[u];
+			}
+			for (size_t q = pairs_lower(g, i);
+			     q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
+				uint32_t d = t.dfn[1 + RG_NCLASSES + (uint32_t)g->pairs[q]];
+				if (d == NONE)
+					continue;
+				uint32_t u = eval(&t, d);
+				if (t.semi[u] < t.semi[k])
+					t.semi[k] = t.semi[u];
+			}
+		}
+		if (virtual_pred != NONE && t.dfn[virtual_pred] != NONE) {
+			uint32_t u = eval(&t, t.dfn[virtual_pred]);
+			if (t.semi[u] < t.semi[k])
+				t.semi[k] = t.semi[u];
+		}
+		uint32_t s = t.semi[k];
+		t.bucket_next[k] = t.bucket_head[s];
+		t.bucket_head[s] = k;
+		uint32_t p = t.parent[k];
+		t.ancestor[k] = p;	/* link(parent, k) */
+		for (uint32_t v = t.bucket_head[p]; v != NONE; v = t.bucket_next[v]) {
+			uint32_t u = eval(&t, v);
+			t.idom[v] = t.semi[u] < t.semi[v] ? u : p;
+		}
+		t.bucket_head[p] = NONE;
+	}
+	for (uint32_t k = 1; k < N; k++)
+		if (t.idom[k] != t.semi[k])
+			t.idom[k] = t.idom[t.idom[k]];
+
+	for (size_t v = 0; v < n; v++)
+		idom_ret[v] = NONE;
+	for (uint32_t k = 1; k < N; k++)
+		idom_ret[t.vertex[k]] = t.vertex[t.idom[k]];
+	if (order_ret) {
+		memcpy(order_ret, t.vertex, N * sizeof(uint32_t));
+		*norder_ret = N;
+	}
+out:
+	free(t.dfn);
+	free(t.vertex);
+	free(t.parent);
+	free(t.semi);
+	free(t.label);
+	free(t.ancestor);
+	free(t.idom);
+	free(t.bucket_head);
+	free(t.bucket_next);
+	free(t.stack);
+	free(t.cursor);
+	return err;
+}

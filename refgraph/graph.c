@@ -1,0 +1,442 @@
+/*
+ * graph.c — build the object graph: CSR edges from the runtime's own
+ * pointer bitmaps, roots by class, marking, dominators, retained sizes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum rg_root_class rg_root_class_of(unsigned kind)
+{
+	switch (kind) {
+	case HS_ROOT_DATA:
+	case HS_ROOT_BSS:
+		return RG_CLASS_GLOBAL;
+	case HS_ROOT_STACK:
+	case HS_ROOT_CTXT:
+		return RG_CLASS_STACK;
+	case HS_ROOT_FINALIZER:
+	case HS_ROOT_FINALIZER_FN:
+	case HS_ROOT_CLEANUP:
+	case HS_ROOT_WEAK_HANDLE:
+	case HS_ROOT_FINQ:
+		return RG_CLASS_FINALIZER;
+	}
+	return RG_CLASS_OTHER;
+}
+
+const char *rg_root_class_name(enum rg_root_class c)
+{
+	switch (c) {
+	case RG_CLASS_GLOBAL:
+		return "global";
+	case RG_CLASS_STACK:
+		return "goroutine stack";
+	case RG_CLASS_FINALIZER:
+		return "finalizer/special";
+	case RG_CLASS_OTHER:
+	case RG_NCLASSES:
+		break;
+	}
+	return "other";
+}
+
+/* ------------------------------------------------------------------ */
+/* Edges                                                               */
+/* ------------------------------------------------------------------ */
+
+struct edge_ctx {
+	struct hs_heap *h;
+	uint32_t *edges;
+	uint64_t n, cap;
+	bool nomem;
+};
+
+static int add_edge(void *arg, uint64_t off, uint64_t value)
+{
+	(void)off;
+	struct edge_ctx *c = arg;
+	uint32_t t = hs_heap_find(c->h, value);
+	if (t == HS_NONE)
+		return 0;
+	if (c->n == c->cap) {
+		uint64_t ncap = c->cap ? c->cap * 2 : 1u << 20;
+		if (ncap > UINT32_MAX)
+			ncap = UINT32_MAX;
+		if (c->n >= ncap) {
+			c->nomem = true;
+			return 1;
+		}
+		uint32_t *e = realloc(c->edges, ncap * sizeof(*e));
+		if (!e) {
+			c->nomem = true;
+			return 1;
+		}
+		c->edges = e;
+		c->cap = ncap;
+	}
+	c->edges[c->n++] = t;
+	return 0;
+}
+
+static struct cs_error *build_edges(struct rg_graph *g, const struct cs_progress *prog)
+{
+	g->first = malloc(((size_t)g->n + 1) * sizeof(*g->first));
+	if (!g->first)
+		return &cs_error_nomem;
+	struct edge_ctx c = { .h = g->h };
+	uint64_t unreadable = 0;
+	for (uint32_t i = 0; i < g->n; i++) {
+		if ((i & 0xffff) == 0)
+			cs_progress_report(prog, "scanning pointers", i, g->n);
+		g->first[i] = (uint32_t)c.n;
+		int r = hs_object_scan(g->h, i, add_edge, &c);
+		if (c.nomem) {
+			free(c.edges);
+			return cs_error_create(CS_ERR_NOMEM,
+					       "out of memory (or more than 4 billion edges) after %llu edges",
+					       (unsigned long long)c.n);
+		}
+		if (r < 0)
+			unreadable++;
+	}
+	g->first[g->n] = (uint32_t)c.n;
+	g->edges = c.edges ? c.edges : malloc(sizeof(uint32_t));
+	g->nedges = c.n;
+	if (unreadable)
+		cs_warn(cw_core_warnings(hs_program_core(g->p)), true,
+			"%llu objects could not be scanned for pointers (bytes or bitmaps missing from the dump)",
+			(unsigned long long)unreadable);
+	/* Reverse edges by counting sort. */
+	g->rfirst = calloc((size_t)g->n + 1, sizeof(*g->rfirst));
+	g->redges = malloc((g->nedges ? g->nedges : 1) * sizeof(*g->redges));
+	if (!g->rfirst || !g->redges)
+		return &cs_error_nomem;
+	for (uint64_t e = 0; e < g->nedges; e++)
+		g->rfirst[g->edges[e] + 1]++;
+	for (uint32_t i = 0; i < g->n; i++)
+		g->rfirst[i + 1] += g->rfirst[i];
+	uint32_t *fill = malloc(((size_t)g->n + 1) * sizeof(*fill));
+	if (!fill)
+		return &cs_error_nomem;
+	memcpy(fill, g->rfirst, ((size_t)g->n + 1) * sizeof(*fill));
+	for (uint32_t i = 0; i < g->n; i++)
+		for (uint32_t e = g->first[i]; e < g->first[i + 1]; e++)
+			g->redges[fill[g->edges[e]]++] = i;
+	free(fill);
+	return NULL;
+}
+
+/* The key that makes roots one named group: the global variable, the
+ * goroutine, the object a finalizer belongs to. */
+static uint64_t group_key(struct rg_graph *g, const struct hs_root *r)
+{
+	switch (r->kind) {
+	case HS_ROOT_DATA:
+	case HS_ROOT_BSS: {
+		const struct hs_sym *s = hs_global_symbol(g->p, r->slot);
+		return s ? s->addr : r->slot;
+	}
+	case HS_ROOT_STACK:
+	case HS_ROOT_CTXT:
+		return r->goroutine;
+	case HS_ROOT_FINQ:
+		return 0;
+	default:
+		return r->owner;
+	}
+}
+
+struct root_sort {
+	uint64_t key;
+	uint32_t root;
+	uint8_t cls;
+};
+
+static int root_sort_cmp(const void *a, const void *b)
+{
+	const struct root_sort *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->root < y->root ? -1 : x->root > y->root;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static struct cs_error *build_roots(struct rg_graph *g)
+{
+	const struct hs_roots *r = g->roots;
+	size_t nr = r->n;
+	g->root_target = malloc((nr ? nr : 1) * sizeof(*g->root_target));
+	g->root_group = malloc((nr ? nr : 1) * sizeof(*g->root_group));
+	struct root_sort *rs = malloc((nr ? nr : 1) * sizeof(*rs));
+	if (!g->root_target || !g->root_group || !rs) {
+		free(rs);
+		return &cs_error_nomem;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < nr; i++) {
+		uint32_t t = hs_heap_find(g->h, r->v[i].value);
+		g->root_target[i] = t;
+		g->root_group[i] = HS_NONE;
+		if (t == HS_NONE)
+			continue;
+		rs[k++] = (struct root_sort){ group_key(g, &r->v[i]), (uint32_t)i,
+					      (uint8_t)rg_root_class_of(r->v[i].kind) };
+	}
+	qsort(rs, k, sizeof(*rs), root_sort_cmp);
+	g->groups = malloc((k ? k : 1) * sizeof(*g->groups));
+	g->group_first = malloc((k + 1) * sizeof(*g->group_first));
+	g->group_targets = malloc((k ? k : 1) * sizeof(*g->group_targets));
+	g->pairs = malloc((k ? k : 1) * sizeof(*g->pairs));
+	if (!g->groups || !g->group_first || !g->group_targets || !g->pairs) {
+		free(rs);
+		return &cs_error_nomem;
+	}
+	uint32_t ng = 0;
+	memset(g->class_first, 0, sizeof(g->class_first));
+	for (size_t i = 0; i < k; i++) {
+		const struct hs_root *root = &r->v[rs[i].root];
+		if (i == 0 || rs[i].cls != rs[i - 1].cls || rs[i].key != rs[i - 1].key) {
+			g->groups[ng] = (struct rg_group){ rs[i].key, rs[i].root, 0, rs[i].cls,
+							   root->kind };
+			g->group_first[ng] = (uint32_t)i;
+			g->class_first[rs[i].cls + 1]++;
+			ng++;
+		}
+		g->groups[ng - 1].nroots++;
+		g->root_group[rs[i].root] = ng - 1;
+		g->group_targets[i] = g->root_target[rs[i].root];
+		g->pairs[i] = (uint64_t)g->root_target[rs[i].root] << 32 | (ng - 1);
+		g->totals.root_edges++;
+	}
+	g->group_first[ng] = (uint32_t)k;
+	g->ngroups = ng;
+	for (int c = 0; c < RG_NCLASSES; c++)
+		g->class_first[c + 1] += g->class_first[c];
+	qsort(g->pairs, k, sizeof(*g->pairs), u64_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!w || g->pairs[i] != g->pairs[w - 1])
+			g->pairs[w++] = g->pairs[i];
+	g->npairs = w;
+	free(rs);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dominators, liveness, retained sizes                                 */
+/* ------------------------------------------------------------------ */
+
+static struct cs_error *compute_dominators(struct rg_graph *g)
+{
+	struct rg_domgraph dg = {
+		.nobj = g->n, .ngroups = g->ngroups,
+		.first = g->first, .edges = g->edges,
+		.rfirst = g->rfirst, .redges = g->redges,
+		.class_first = g->class_first,
+		.group_first = g->group_first, .group_targets = g->group_targets,
+		.pairs = g->pairs, .npairs = g->npairs,
+	};
+	uint32_t obj0 = rg_obj0(&dg);
+	size_t total = (size_t)g->n + obj0;
+	uint32_t *idom = malloc(total * sizeof(*idom));
+	uint32_t *order = malloc(total * sizeof(*order));
+	uint64_t *ret = calloc(total, sizeof(*ret));
+	g->live = calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*g->live));
+	if (!idom || !order || !ret || !g->live) {
+		free(idom);
+		free(order);
+		free(ret);
+		return &cs_error_nomem;
+	}
+	uint32_t norder = 0;
+	struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
+	if (err) {
+		free(idom);
+		free(order);
+		free(ret);
+		return err;
+	}
+	/* Everything the DFS reached from the super-root is live. */
+	for (uint32_t k = 0; k < norder; k++) {
+		uint32_t v = order[k];
+		if (v >= obj0) {
+			uint32_t i = v - obj0;
+			rg_setbit(g->live, i);
+			uint64_t size = hs_object_size(g->h, i);
+			ret[v] = size;
+			g->totals.live_objects++;
+			g->totals.live_bytes += size;
+		}
+	}
+	/* Preorder puts every dominator before what it dominates: sum the
+	 * subtrees from the back. */
+	for (uint32_t k = norder; k-- > 1;) {
+		uint32_t v = order[k];
+		if (idom[v] != UINT32_MAX)
+			ret[idom[v]] += ret[v];
+	}
+	g->total_retained = ret[0];
+	for (int c = 0; c < RG_NCLASSES; c++)
+		g->class_retained[c] = ret[c + 1];
+	/* Keep per-object and per-group arrays only. */
+	g->idom = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->idom));
+	g->retained = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->retained));
+	g->group_retained = malloc(((size_t)g->ngroups ? g->ngroups : 1) *
+				   sizeof(*g->group_retained));
+	if (!g->idom || !g->retained || !g->group_retained) {
+		free(idom);
+		free(order);
+		free(ret);
+		return &cs_error_nomem;
+	}
+	for (uint32_t gr = 0; gr < g->ngroups; gr++)
+		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t d = idom[i + obj0];
+		g->idom[i] = d == UINT32_MAX ? HS_NONE
+			   : d >= obj0	     ? d - obj0
+			   : d == 0	     ? RG_SUPER_ROOT
+			   : d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
+					     : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
+		g->retained[i] = ret[i + obj0];
+	}
+	free(idom);
+	free(order);
+	free(ret);
+	return NULL;
+}
+
+struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
+				const struct hs_roots *roots,
+				const struct cs_progress *prog, struct rg_graph **ret)
+{
+	struct rg_graph *g = calloc(1, sizeof(*g));
+	if (!g)
+		return &cs_error_nomem;
+	g->p = p;
+	g->h = h;
+	g->roots = roots;
+	size_t n = hs_heap_count(h);
+	if (n >= RG_CLASS_NODE(RG_NCLASSES)) {
+		free(g);
+		return cs_error_create(CS_ERR_UNSUPPORTED, "too many objects for 32-bit ids");
+	}
+	g->n = (uint32_t)n;
+	struct cs_error *err = build_edges(g, prog);
+	if (!err)
+		err = build_roots(g);
+	if (!err) {
+		cs_progress_report(prog, "computing dominators", 0, 0);
+		err = compute_dominators(g);
+	}
+	if (err) {
+		rg_graph_destroy(g);
+		return err;
+	}
+	g->totals.objects = n;
+	for (uint32_t i = 0; i < g->n; i++)
+		g->totals.bytes += hs_object_size(h, i);
+	g->totals.edges = g->nedges;
+	*ret = g;
+	return NULL;
+}
+
+void rg_graph_destroy(struct rg_graph *g)
+{
+	if (!g)
+		return;
+	free(g->first);
+	free(g->edges);
+	free(g->rfirst);
+	free(g->redges);
+	free(g->root_target);
+	free(g->root_group);
+	free(g->groups);
+	free(g->group_first);
+	free(g->group_targets);
+	free(g->pairs);
+	free(g->group_retained);
+	free(g->live);
+	free(g->idom);
+	free(g->retained);
+	free(g);
+}
+
+uint32_t rg_node_count(const struct rg_graph *g)
+{
+	return g->n;
+}
+
+uint64_t rg_edge_count(const struct rg_graph *g)
+{
+	return g->nedges;
+}
+
+const uint32_t *rg_out_edges(const struct rg_graph *g, uint32_t i, uint32_t *n_ret)
+{
+	*n_ret = g->first[i + 1] - g->first[i];
+	return g->edges + g->first[i];
+}
+
+const uint32_t *rg_in_edges(const struct rg_graph *g, uint32_t i, uint32_t *n_ret)
+{
+	*n_ret = g->rfirst[i + 1] - g->rfirst[i];
+	return g->redges + g->rfirst[i];
+}
+
+bool rg_is_live(const struct rg_graph *g, uint32_t i)
+{
+	return rg_bit(g->live, i);
+}
+
+void rg_graph_totals(const struct rg_graph *g, struct rg_totals *ret)
+{
+	*ret = g->totals;
+}
+
+uint32_t rg_idom(const struct rg_graph *g, uint32_t i)
+{
+	return g->idom[i];
+}
+
+uint64_t rg_retained(const struct rg_graph *g, uint32_t i)
+{
+	return g->retained[i];
+}
+
+uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c)
+{
+	return c < RG_NCLASSES ? g->class_retained[c] : g->total_retained;
+}
+
+uint32_t rg_group_count(const struct rg_graph *g)
+{
+	return g->ngroups;
+}
+
+void rg_group(const struct rg_graph *g, uint32_t gr, struct rg_group_info *ret)
+{
+	const struct rg_group *x = &g->groups[gr];
+	ret->cls = (enum rg_root_class)x->cls;
+	ret->kind = x->kind;
+	ret->nroots = x->nroots;
+	ret->root = &g->roots->v[x->first_root];
+	ret->retained = g->group_retained[gr];
+}
+
+uint32_t rg_root_group(const struct rg_graph *g, size_t r)
+{
+	return r < g->roots->n ? g->root_group[r] : HS_NONE;
+}

@@ -1,0 +1,91 @@
+/*
+ * internal.h — refgraph's private structures.  Only refgraph sources
+ * include it.
+ */
+#ifndef CORESCOPE_REFGRAPH_INTERNAL_H
+#define CORESCOPE_REFGRAPH_INTERNAL_H
+
+#include "refgraph.h"
+
+/*
+ * The graph the dominator computation sees.  Node ids: 0 is the virtual
+ * super-root; 1..RG_NCLASSES the root classes; then the root groups (one
+ * per named root: a global variable, a goroutine, a finalizer's object),
+ * sorted by class; then the objects.  Successors: super-root -> classes
+ * -> their groups -> the objects the group's slots point at -> out-edges.
+ * Giving every named root a node makes "what does this root retain"
+ * exact, and puts the root itself on dominator chains.
+ */
+struct rg_domgraph {
+	uint32_t nobj, ngroups;
+	const uint32_t *first, *edges;		/* forward CSR over objects */
+	const uint32_t *rfirst, *redges;	/* reverse CSR */
+	const uint32_t *class_first;		/* RG_NCLASSES + 1: group ranges */
+	const uint32_t *group_first;		/* ngroups + 1 into group_targets */
+	const uint32_t *group_targets;		/* object indexes */
+	const uint64_t *pairs;			/* (target << 32 | group), sorted */
+	size_t npairs;
+};
+
+static inline uint32_t rg_obj0(const struct rg_domgraph *g)
+{
+	return 1u + RG_NCLASSES + g->ngroups;
+}
+
+/*
+ * Lengauer–Tarjan over g.  idom_ret[v] for every node id v (size
+ * rg_obj0(g) + nobj): the immediate dominator's node id, or UINT32_MAX for
+ * unreachable nodes and for the super-root.  order_ret (same size, may be
+ * NULL) gets the reachable node ids in DFS preorder; *norder_ret their
+ * count.  Iterative throughout: a linked list of a million nodes is a path
+ * a million deep.
+ */
+struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
+			       uint32_t *order_ret, uint32_t *norder_ret);
+
+struct rg_graph {
+	struct hs_program *p;
+	struct hs_heap *h;
+	const struct hs_roots *roots;
+	uint32_t n;
+	uint32_t *first, *edges;	/* forward CSR */
+	uint32_t *rfirst, *redges;	/* reverse CSR */
+	uint64_t nedges;
+	uint32_t *root_target;		/* per root: object index */
+	uint32_t *root_group;		/* per root: group id */
+	struct rg_group *groups;	/* sorted by class, then key */
+	uint32_t ngroups;
+	uint32_t class_first[RG_NCLASSES + 1];
+	uint32_t *group_first, *group_targets;
+	uint64_t *pairs;		/* (target << 32 | group) sorted */
+	size_t npairs;
+	uint32_t *group_idom;		/* node ids */
+	uint64_t *live;			/* bitset */
+	uint32_t *idom;			/* per object, in node ids */
+	uint64_t *retained;		/* per object */
+	uint64_t class_retained[RG_NCLASSES];
+	uint64_t *group_retained;
+	uint64_t total_retained;
+	struct rg_totals totals;
+};
+
+/* A named root: every root slot with the same class and key. */
+struct rg_group {
+	uint64_t key;		/* symbol address, goroutine index, owner … */
+	uint32_t first_root;	/* a representative root (for naming) */
+	uint32_t nroots;
+	uint8_t cls;		/* enum rg_root_class */
+	uint8_t kind;		/* hs_root_kind of the representative */
+};
+
+static inline bool rg_bit(const uint64_t *b, uint32_t i)
+{
+	return (b[i / 64] >> (i % 64)) & 1;
+}
+
+static inline void rg_setbit(uint64_t *b, uint32_t i)
+{
+	b[i / 64] |= 1ull << (i % 64);
+}
+
+#endif

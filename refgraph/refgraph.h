@@ -1,0 +1,112 @@
+/*
+ * refgraph.h — the object graph of a Go heap: edges, marking, retention
+ * paths, dominators and retained sizes, type inference and edge names.
+ * Prefix: rg_.
+ *
+ * Nodes are heap object indexes (hs_heap_objects); edges are stored CSR
+ * over 32-bit indexes, forward and reverse.  Edge labels are not stored:
+ * they are derived from the source object's type and the pointer's offset
+ * when asked (rg_edge_name).
+ */
+#ifndef CORESCOPE_REFGRAPH_H
+#define CORESCOPE_REFGRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cs.h"
+#include "heapscan.h"
+
+struct rg_graph;
+
+/* Root classes: the virtual super-root's children. */
+enum rg_root_class {
+	RG_CLASS_GLOBAL,
+	RG_CLASS_STACK,
+	RG_CLASS_FINALIZER,	/* finalizers, cleanups, weak handles, queue */
+	RG_CLASS_OTHER,
+	RG_NCLASSES
+};
+CS_PUBLIC enum rg_root_class rg_root_class_of(unsigned hs_root_kind);
+CS_PUBLIC const char *rg_root_class_name(enum rg_root_class c);
+
+/*
+ * Build the graph: scan every object's pointer words, resolve targets
+ * (interior pointers included) to object indexes, build forward and
+ * reverse CSR, mark from the roots, and compute dominators and retained
+ * sizes.  The graph borrows program, heap and roots; they must outlive it.
+ */
+CS_PUBLIC struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
+					  const struct hs_roots *roots,
+					  const struct cs_progress *prog,
+					  struct rg_graph **ret) CS_MUST_CHECK;
+CS_PUBLIC void rg_graph_destroy(struct rg_graph *g);
+
+/* Objects, edges. */
+CS_PUBLIC uint32_t rg_node_count(const struct rg_graph *g);
+CS_PUBLIC uint64_t rg_edge_count(const struct rg_graph *g);
+/* Out-edges of object i: targets[0..n). */
+CS_PUBLIC const uint32_t *rg_out_edges(const struct rg_graph *g, uint32_t i,
+				       uint32_t *n_ret);
+CS_PUBLIC const uint32_t *rg_in_edges(const struct rg_graph *g, uint32_t i,
+				      uint32_t *n_ret);
+
+/* Is object i reachable from a root? */
+CS_PUBLIC bool rg_is_live(const struct rg_graph *g, uint32_t i);
+
+struct rg_totals {
+	uint64_t objects, bytes;		/* all allocated */
+	uint64_t live_objects, live_bytes;
+	uint64_t edges, root_edges;
+	uint64_t typed_live_objects, typed_live_bytes;
+};
+CS_PUBLIC void rg_graph_totals(const struct rg_graph *g, struct rg_totals *ret);
+
+/* ------------------------------------------------------------------ */
+/* Dominators and retained sizes                                        */
+/* ------------------------------------------------------------------ */
+
+/* Dominator tree nodes that are not objects.  Object indexes stay below
+ * 0x80000000 (RG_GROUP_NODE). */
+#define RG_SUPER_ROOT 0xfffffffeu	/* virtual root above the classes */
+#define RG_CLASS_NODE(c) (0xfffffff0u + (uint32_t)(c))
+#define RG_GROUP_NODE(gr) (0x80000000u + (uint32_t)(gr))
+#define RG_IS_OBJECT(v) ((v) < 0x80000000u)
+#define RG_IS_GROUP(v) ((v) >= 0x80000000u && (v) < 0xfffffff0u)
+#define RG_IS_CLASS(v) ((v) >= 0xfffffff0u && (v) < 0xfffffff0u + RG_NCLASSES)
+
+/* The immediate dominator of a live object: another object, a root group
+ * (RG_GROUP_NODE), a class (RG_CLASS_NODE) or RG_SUPER_ROOT; HS_NONE for
+ * dead objects. */
+CS_PUBLIC uint32_t rg_idom(const struct rg_graph *g, uint32_t i);
+/* Bytes kept alive by object i alone (its dominator subtree). */
+CS_PUBLIC uint64_t rg_retained(const struct rg_graph *g, uint32_t i);
+/* Named roots (groups): a global variable, a goroutine, a finalizer's
+ * object.  Every root slot belongs to one group. */
+struct rg_group_info {
+	enum rg_root_class cls;
+	unsigned kind;			/* hs_root_kind */
+	uint32_t nroots;
+	const struct hs_root *root;	/* a representative slot */
+	uint64_t retained;		/* bytes only this root keeps alive */
+};
+CS_PUBLIC uint32_t rg_group_count(const struct rg_graph *g);
+CS_PUBLIC void rg_group(const struct rg_graph *g, uint32_t gr, struct rg_group_info *ret);
+/* The group of root r (index into the hs_roots), or HS_NONE. */
+CS_PUBLIC uint32_t rg_root_group(const struct rg_graph *g, size_t r);
+
+/* Retained bytes of a root class / of everything (RG_NCLASSES). */
+CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c);
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+/* The type of object i: from its malloc header, or inferred from the
+ * typed pointers that reach it (rg_graph_build propagates types). */
+CS_PUBLIC const struct hs_type *rg_object_type(const struct rg_graph *g, uint32_t i);
+/* How many elements of that type the object holds (slice backing
+ * arrays), 1 for plain objects, 0 if untyped. */
+CS_PUBLIC uint64_t rg_object_count(const struct rg_graph *g, uint32_t i);
+
+#endif
