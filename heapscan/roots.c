@@ -41,11 +41,13 @@ static struct cs_error *scan_section(struct hs_program *p, struct hs_heap *h,
 	if (end <= start || !mask->bits)
 		return NULL;
 	uint64_t nwords = CS_MIN((end - start) / 8, (uint64_t)mask->n);
-	const uint8_t *mem = cw_peek(p->core, start, (size_t)(nwords * 8));
+	struct cs_error *err = NULL;
+	/* .bss often straddles the executable's data mapping and the
+	 * anonymous one after it: hs_map copies when it must. */
+	const uint8_t *mem = hs_map(p, start, nwords * 8, &err);
 	if (!mem) {
-		cs_warn(p->warnings, true,
-			"global section 0x%llx-0x%llx is not (wholly) in the dump; roots there are missing",
-			(unsigned long long)start, (unsigned long long)end);
+		cs_warn_error(p->warnings, true, err,
+			      "global section not (wholly) in the dump; roots there are missing");
 		return NULL;
 	}
 	for (uint64_t w = 0; w < nwords; w++) {

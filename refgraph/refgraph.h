@@ -98,6 +98,18 @@ CS_PUBLIC uint32_t rg_root_group(const struct rg_graph *g, size_t r);
 /* Retained bytes of a root class / of everything (RG_NCLASSES). */
 CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c);
 
+/* Per type (id 0: untyped objects). */
+struct rg_type_total {
+	uint32_t type;
+	uint64_t objects, bytes;		/* all allocated */
+	uint64_t dead_objects, dead_bytes;	/* allocated but unreachable */
+	uint64_t retained;	/* retained by the outermost live instances */
+};
+/* Totals for every type that has objects; *ret is malloc'ed. */
+CS_PUBLIC struct cs_error *rg_type_totals(const struct rg_graph *g,
+					  struct rg_type_total **ret,
+					  size_t *n_ret) CS_MUST_CHECK;
+
 /* ------------------------------------------------------------------ */
 /* Types                                                               */
 /* ------------------------------------------------------------------ */

@@ -89,7 +89,7 @@ struct command {
 };
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_objects,
-	cmd_dev_layout;
+	cmd_top, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -113,8 +113,10 @@ int cli_finish(struct cli *cli, struct cw_core *core);
 
 struct hs_program;
 struct hs_heap;
+struct hs_roots;
+struct rg_graph;
 
-enum { CLI_NEED_PROGRAM = 1, CLI_NEED_HEAP = 2 };
+enum { CLI_NEED_PROGRAM = 1, CLI_NEED_HEAP = 2, CLI_NEED_GRAPH = 4 };
 
 /* Progress on stderr: shown when stderr is a terminal, not suppressed,
  * and the work has run for more than a second. */
@@ -129,6 +131,8 @@ struct cli_session {
 	struct cw_core *core;
 	struct hs_program *prog;
 	struct hs_heap *heap;
+	struct hs_roots *roots;
+	struct rg_graph *graph;
 	struct cli_progress progress;
 	struct cs_progress report;	/* hand this to libraries */
 };
@@ -138,6 +142,12 @@ struct cli_session {
 int cli_session_open(struct cli *cli, struct cli_session *s, int needs);
 /* Print warnings, release everything, and return the exit status. */
 int cli_session_close(struct cli *cli, struct cli_session *s);
+/* Names for people (malloc'ed): "main.cache", "goroutine 7 (main.worker)",
+ * "finalizer of 0xc000123000 (*os.File)". */
+char *cli_group_name(struct cli_session *s, uint32_t group);
+/* "0xc000123000 main.Entry" style: the object's type name or "?", with
+ * "[N]T" for backing arrays. */
+char *cli_object_type_name(struct cli_session *s, uint32_t obj);
 /* Clear a drawn progress line. */
 void cli_progress_done(struct cli_progress *p);
 

@@ -16,6 +16,7 @@ static const struct command *const commands[] = {
 	&cmd_mappings,
 	&cmd_threads,
 	&cmd_objects,
+	&cmd_top,
 	&cmd_dev_layout,
 };
 

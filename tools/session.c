@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "heapscan.h"
+#include "refgraph.h"
 
 static double now(void)
 {
@@ -55,15 +56,23 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 	if (rc)
 		return rc;
 	struct cs_error *err = NULL;
+	if (needs & CLI_NEED_GRAPH)
+		needs |= CLI_NEED_HEAP;
 	if (needs & (CLI_NEED_PROGRAM | CLI_NEED_HEAP))
 		err = hs_program_open(s->core, &s->prog);
 	if (!err && (needs & CLI_NEED_HEAP))
 		err = hs_heap_load(s->prog, &s->report, &s->heap);
+	if (!err && (needs & CLI_NEED_GRAPH))
+		err = hs_roots_load(s->prog, s->heap, &s->roots);
+	if (!err && (needs & CLI_NEED_GRAPH))
+		err = rg_graph_build(s->prog, s->heap, s->roots, &s->report, &s->graph);
 	cli_progress_done(&s->progress);
 	if (err) {
 		rc = cli_fail(err);
 		/* Warnings explain why; show them before giving up. */
 		cli_finish(cli, s->core);
+		rg_graph_destroy(s->graph);
+		hs_roots_destroy(s->roots);
 		hs_heap_destroy(s->heap);
 		hs_program_destroy(s->prog);
 		cw_core_destroy(s->core);
@@ -77,9 +86,62 @@ int cli_session_close(struct cli *cli, struct cli_session *s)
 {
 	cli_progress_done(&s->progress);
 	int rc = cli_finish(cli, s->core);
+	rg_graph_destroy(s->graph);
+	hs_roots_destroy(s->roots);
 	hs_heap_destroy(s->heap);
 	hs_program_destroy(s->prog);
 	cw_core_destroy(s->core);
 	memset(s, 0, sizeof(*s));
 	return rc;
+}
+
+char *cli_object_type_name(struct cli_session *s, uint32_t obj)
+{
+	const struct hs_type *t = s->graph ? rg_object_type(s->graph, obj)
+		: hs_type_by_id(s->prog, hs_heap_objects(s->heap)[obj].type);
+	char *out = NULL;
+	if (!t)
+		return strdup("?");
+	uint64_t size = hs_object_size(s->heap, obj);
+	uint64_t n = t->size ? size / t->size : 1;
+	int r;
+	if (n >= 2)
+		r = asprintf(&out, "[%llu]%s", (unsigned long long)n, t->name);
+	else
+		r = asprintf(&out, "%s", t->name);
+	return r < 0 ? NULL : out;
+}
+
+char *cli_group_name(struct cli_session *s, uint32_t group)
+{
+	struct rg_group_info gi;
+	rg_group(s->graph, group, &gi);
+	const struct hs_root *r = gi.root;
+	char *out = NULL;
+	int rc = -1;
+	switch (r->kind) {
+	case HS_ROOT_DATA:
+	case HS_ROOT_BSS: {
+		const struct hs_sym *sym = hs_global_symbol(s->prog, r->slot);
+		if (sym)
+			return strdup(sym->name);
+		rc = asprintf(&out, "global 0x%llx", (unsigned long long)r->slot);
+		break;
+	}
+	case HS_ROOT_STACK:
+	case HS_ROOT_CTXT:
+		rc = asprintf(&out, "goroutine #%u stack", r->goroutine);
+		break;
+	case HS_ROOT_FINQ:
+		return strdup("finalizer queue");
+	default: {
+		uint32_t o = hs_heap_find(s->heap, r->owner);
+		char *tn = o != HS_NONE ? cli_object_type_name(s, o) : NULL;
+		rc = asprintf(&out, "%s of 0x%llx (%s)", hs_root_kind_name(r->kind),
+			      (unsigned long long)r->owner, tn ? tn : "?");
+		free(tn);
+		break;
+	}
+	}
+	return rc < 0 ? NULL : out;
 }
