@@ -24,13 +24,25 @@ struct dw_entry {
 	int tag;
 };
 
+/* A global variable: its address and its type's DIE. */
+struct dw_global {
+	uint64_t addr;
+	Dwarf_Off type;
+	uint64_t size;		/* resolved lazily; UINT64_MAX unknown */
+	bool resolved;
+};
+
 struct hs_dwarf {
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
 	struct dw_entry *v;	/* sorted by name */
 	size_t n;
+	struct dw_global *globals;	/* sorted by address */
+	size_t nglobals;
 };
+
+#define DW_AT_go_runtime_type 0x2904
 
 static int entry_cmp(const void *a, const void *b)
 {
@@ -40,6 +52,12 @@ static int entry_cmp(const void *a, const void *b)
 		return c;
 	/* Prefer structs over declarations of the same name. */
 	return x->tag - y->tag;
+}
+
+static int global_cmp(const void *a, const void *b)
+{
+	const struct dw_global *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
@@ -64,7 +82,7 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		return NULL;
 	}
 
-	size_t cap = 0;
+	size_t cap = 0, gcap = 0;
 	Dwarf_Off off = 0, next;
 	size_t hsize;
 	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
@@ -73,6 +91,26 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		    dwarf_child(&cu, &die) == 0) {
 			do {
 				int tag = dwarf_tag(&die);
+				if (tag == DW_TAG_variable) {
+					/* Globals: location DW_OP_addr ADDR. */
+					Dwarf_Attribute la, ta;
+					Dwarf_Block blk;
+					Dwarf_Die type;
+					if (dwarf_attr(&die, DW_AT_location, &la) &&
+					    dwarf_formblock(&la, &blk) == 0 &&
+					    blk.length == 9 && blk.data[0] == DW_OP_addr &&
+					    dwarf_attr(&die, DW_AT_type, &ta) &&
+					    dwarf_formref_die(&ta, &type)) {
+						struct dw_global gv = { 0 };
+						memcpy(&gv.addr, blk.data + 1, 8);
+						gv.type = dwarf_dieoffset(&type);
+						if (!CS_PUSH(d->globals, d->nglobals, gcap, gv)) {
+							hs_dwarf_close(d);
+							return NULL;
+						}
+					}
+					continue;
+				}
 				if (tag != DW_TAG_structure_type &&
 				    tag != DW_TAG_constant)
 					continue;
@@ -93,6 +131,10 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		return NULL;
 	}
 	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
+	qsort(d->globals, d->nglobals, sizeof(*d->globals), global_cmp);
+	/* DWARF addresses are link-time; the process may be relocated. */
+	for (size_t i = 0; i < d->nglobals; i++)
+		d->globals[i].addr += exe->load_bias;
 	return d;
 }
 
@@ -107,6 +149,7 @@ void hs_dwarf_close(struct hs_dwarf *d)
 	if (d->fd >= 0)
 		close(d->fd);
 	free(d->v);
+	free(d->globals);
 	free(d);
 }
 
@@ -236,4 +279,184 @@ bool hs_dwarf_resolve(struct hs_dwarf *d, const struct hs_ldesc *desc,
 	}
 	ret->ok = false;
 	return false;
+}
+
+/* The runtime type offset of a type DIE (DW_AT_go_runtime_type, relative
+ * to the module's types base), following typedefs.  The linker writes 0
+ * for types that have no descriptor. */
+static bool die_runtime_type(Dwarf_Die *die, uint64_t *ret)
+{
+	Dwarf_Die cur = *die;
+	for (int i = 0; i < 4; i++) {
+		Dwarf_Attribute a;
+		Dwarf_Addr v;
+		/* Written as DW_FORM_addr, though it is an offset. */
+		if (dwarf_attr(&cur, DW_AT_go_runtime_type, &a) &&
+		    dwarf_formaddr(&a, &v) == 0 && v != 0) {
+			*ret = v;
+			return true;
+		}
+		Dwarf_Attribute ta;
+		if (dwarf_tag(&cur) != DW_TAG_typedef ||
+		    !dwarf_attr(&cur, DW_AT_type, &ta) || !dwarf_formref_die(&ta, &cur))
+			return false;
+	}
+	return false;
+}
+
+/* Go's DW_AT_go_kind (internal/abi.Kind). */
+#define DW_AT_go_kind 0x2900
+
+static int die_go_kind(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word v;
+	if (dwarf_attr(die, DW_AT_go_kind, &a) && dwarf_formudata(&a, &v) == 0)
+		return (int)v;
+	return 0;
+}
+
+static bool die_type(Dwarf_Die *die, Dwarf_Die *ret)
+{
+	Dwarf_Attribute a;
+	return dwarf_attr(die, DW_AT_type, &a) && dwarf_formref_die(&a, ret);
+}
+
+/* A pointer-shaped or slice type without its own descriptor, made up
+ * around the element's descriptor. */
+static const struct hs_type *synth_around(struct hs_program *p, uint8_t kind,
+					  const struct hs_type *elem)
+{
+	uint64_t fake = 0xffe0000000000000ull | (elem->addr << 2) | (kind == HS_KIND_SLICE);
+	const struct hs_type *t = hs_type_lookup(p, fake);
+	if (t)
+		return t;
+	struct hs_type proto = { 0 };
+	proto.kind = kind;
+	proto.size = kind == HS_KIND_SLICE ? 24 : 8;
+	proto.ptrbytes = 8;
+	proto.elem = elem->addr;
+	proto.role = HS_SYNTH_PTR;
+	proto.name = cs_arena_printf(&p->arena, "%s%s", kind == HS_KIND_SLICE ? "[]" : "*",
+				     elem->name);
+	return hs_type_synthetic_at(p, &proto, fake);
+}
+
+/* A runtime type for a DWARF type: its descriptor, or for pointers and
+ * slices that have none, one made up around their element's. */
+static const struct hs_type *die_hs_type(struct hs_program *p, Dwarf_Die *die,
+					 int depth)
+{
+	uint64_t rt, types = p->nmods ? p->mods[0].types : 0;
+	Dwarf_Die cur = *die, elem, arr;
+	if (depth > 8)
+		return NULL;
+	if (die_runtime_type(&cur, &rt)) {
+		const struct hs_type *t = hs_type_at(p, types + rt);
+		if (t)
+			return t;
+	}
+	while (dwarf_tag(&cur) == DW_TAG_typedef)
+		if (!die_type(&cur, &cur))
+			return NULL;
+	if (dwarf_tag(&cur) == DW_TAG_pointer_type) {
+		if (!die_type(&cur, &elem))
+			return NULL;
+		const struct hs_type *e = die_hs_type(p, &elem, depth + 1);
+		return e ? synth_around(p, HS_KIND_PTR, e) : NULL;
+	}
+	if (dwarf_tag(&cur) == DW_TAG_structure_type && die_go_kind(&cur) == HS_KIND_SLICE &&
+	    find_member(&cur, "array", 5, &arr) && die_type(&arr, &arr) &&
+	    die_type(&arr, &elem)) {
+		const struct hs_type *e = die_hs_type(p, &elem, depth + 1);
+		return e ? synth_around(p, HS_KIND_SLICE, e) : NULL;
+	}
+	return NULL;
+}
+
+bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t off,
+			const struct hs_type **t_ret, uint64_t *inner_ret)
+{
+	struct hs_dwarf *d = p->dwarf;
+	Dwarf_Die die;
+	if (!dwarf_offdie(d->dw, var_type_off, &die))
+		return false;
+	for (int depth = 0; depth < 32; depth++) {
+		const struct hs_type *t = die_hs_type(p, &die, 0);
+		if (t) {
+			*t_ret = t;
+			*inner_ret = off;
+			return true;
+		}
+		int tag = dwarf_tag(&die);
+		if (tag == DW_TAG_typedef) {
+			if (!die_type(&die, &die))
+				return false;
+			continue;
+		}
+		if (tag == DW_TAG_array_type) {
+			Dwarf_Die elem;
+			Dwarf_Word esize;
+			if (!die_type(&die, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 ||
+			    esize == 0)
+				return false;
+			off %= esize;
+			die = elem;
+			continue;
+		}
+		if (tag != DW_TAG_structure_type)
+			return false;
+		/* Descend into the member holding off. */
+		Dwarf_Die m, best;
+		Dwarf_Word best_off = 0;
+		bool found = false;
+		if (dwarf_child(&die, &m) != 0)
+			return false;
+		do {
+			Dwarf_Word moff, msize;
+			Dwarf_Die mt;
+			if (dwarf_tag(&m) != DW_TAG_member || !member_offset(&m, &moff) ||
+			    moff > off || !die_type(&m, &mt) ||
+			    dwarf_aggregate_size(&mt, &msize) != 0 || off - moff >= msize)
+				continue;
+			best = mt;
+			best_off = moff;
+			found = true;
+		} while (dwarf_siblingof(&m, &m) == 0);
+		if (!found)
+			return false;
+		off -= best_off;
+		die = best;
+	}
+	return false;
+}
+
+bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
+		     uint64_t *rtype_ret)
+{
+	size_t lo = 0, hi = d->nglobals;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->globals[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	struct dw_global *g = &d->globals[lo - 1];
+	if (!g->resolved) {
+		g->resolved = true;
+		g->size = UINT64_MAX;
+		Dwarf_Die type;
+		Dwarf_Word size;
+		if (dwarf_offdie(d->dw, g->type, &type) &&
+		    dwarf_aggregate_size(&type, &size) == 0)
+			g->size = size;
+	}
+	if (g->size == UINT64_MAX || addr - g->addr >= g->size)
+		return false;
+	*var_ret = g->addr;
+	*rtype_ret = g->type;
+	return true;
 }

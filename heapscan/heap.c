@@ -476,6 +476,12 @@ void hs_heap_destroy(struct hs_heap *h)
 /* Accessors                                                           */
 /* ------------------------------------------------------------------ */
 
+void hs_heap_set_type(struct hs_heap *h, uint32_t i, uint32_t type)
+{
+	if (i < h->nobjs)
+		h->objs[i].type = type;
+}
+
 size_t hs_heap_count(const struct hs_heap *h)
 {
 	return h->nobjs;

@@ -98,11 +98,15 @@ struct hs_type {
 	bool direct_iface;	/* stored directly in an interface word */
 	bool gcprog;		/* GCData is a GC program (to Go 1.23) */
 	bool unrolled;		/* 1.22–1.23 stand-in for a GC-program type */
+	bool synthetic;		/* made by corescope (runtime internals such
+				 * as map headers, closures); addr is fake */
+	uint8_t role;		/* synthetic: enum hs_synth_role */
+	uint64_t for_type;	/* synthetic: the map/chan/func type it serves */
 	uint64_t gcdata;
 	const char *name;	/* "main.Entry", "[]*main.Entry", … */
 	uint64_t elem, key;	/* element (ptr, slice, array, chan, map) and
 				 * key (map) type addresses */
-	uint64_t len;		/* arrays */
+	uint64_t len;		/* arrays: length; interfaces: method count */
 	struct hs_field *fields;	/* structs */
 	uint32_t nfields;
 	struct {
@@ -118,6 +122,25 @@ struct hs_type {
 	uint8_t mask_state;	/* 0 not built, 1 ok, 2 unavailable */
 	const uint8_t *mask;
 };
+
+/* What a synthetic type stands for. */
+enum hs_synth_role {
+	HS_SYNTH_NONE,
+	HS_SYNTH_HMAP,		/* classic map header (runtime.hmap) */
+	HS_SYNTH_SWISSMAP,	/* Swiss map header (internal/runtime/maps.Map) */
+	HS_SYNTH_SWISSDIR,	/* Swiss map directory: [N]*table */
+	HS_SYNTH_SWISSTABLE,	/* Swiss map table */
+	HS_SYNTH_HCHAN,		/* channel (runtime.hchan) */
+	HS_SYNTH_CLOSURE,	/* a func value's closure record */
+	HS_SYNTH_STRING,	/* string bytes */
+	HS_SYNTH_PTR,		/* a pointer type without a descriptor */
+};
+
+/* Register a type corescope made up (a copy of proto with a fake unique
+ * address); it is then found by hs_type_at and hs_type_by_id like any
+ * other.  Owned by the program. */
+CS_PUBLIC const struct hs_type *hs_type_synthetic(struct hs_program *p,
+						  const struct hs_type *proto);
 
 /* The type descriptor at addr (decoded once, cached), or NULL when addr is
  * not a type descriptor of the program. */
@@ -186,6 +209,8 @@ CS_PUBLIC const struct hs_span *hs_heap_spans(const struct hs_heap *h);
 CS_PUBLIC uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr);
 /* The span (heap or manual) containing addr, or HS_NONE. */
 CS_PUBLIC uint32_t hs_heap_span_of(const struct hs_heap *h, uint64_t addr);
+/* Set the type of object i (refgraph's type inference). */
+CS_PUBLIC void hs_heap_set_type(struct hs_heap *h, uint32_t i, uint32_t type);
 /* The object's size in bytes (without a malloc header). */
 CS_PUBLIC uint64_t hs_object_size(const struct hs_heap *h, uint32_t i);
 
@@ -232,6 +257,9 @@ struct hs_root {
 	uint64_t value;		/* the pointer it holds */
 	uint64_t owner;		/* finalizer/cleanup/weak: the object the
 				 * special belongs to */
+	uint64_t type;		/* static type of the slot's variable (a
+				 * type descriptor address), 0 unknown */
+	uint64_t type_inner;	/* offset of the slot within that type */
 	uint32_t goroutine;	/* stack roots: index into the goroutine
 				 * list, else HS_NONE */
 	uint16_t frame;		/* stack roots: frame index */
@@ -263,6 +291,37 @@ struct hs_sym {
 };
 /* The data/bss symbol (global variable) containing addr, or NULL. */
 CS_PUBLIC const struct hs_sym *hs_global_symbol(struct hs_program *p, uint64_t addr);
+/* The static type at a global address (from DWARF): the innermost type
+ * around addr that has a runtime type descriptor, and addr's offset in it
+ * (*inner_ret).  NULL without DWARF or when unknown. */
+CS_PUBLIC const struct hs_type *hs_global_slot_type(struct hs_program *p, uint64_t addr,
+						   uint64_t *inner_ret);
+
+/* ------------------------------------------------------------------ */
+/* Small facts for the layers above                                     */
+/* ------------------------------------------------------------------ */
+
+/* The program's arena (strings that live as long as the program). */
+CS_PUBLIC struct cs_arena *hs_program_arena(struct hs_program *p);
+/* The name of the function containing pc, or NULL. */
+CS_PUBLIC const char *hs_func_name_at(struct hs_program *p, uint64_t pc);
+/* The dynamic type address an itab describes, 0 if unreadable. */
+CS_PUBLIC uint64_t hs_itab_type(struct hs_program *p, uint64_t itab);
+/* Does this program use Swiss tables for maps? */
+CS_PUBLIC bool hs_program_swiss_maps(const struct hs_program *p);
+CS_PUBLIC uint64_t hs_program_map_header_size(const struct hs_program *p);
+CS_PUBLIC uint64_t hs_program_hchan_size(const struct hs_program *p);
+
+/* Offsets inside runtime map and channel structures. */
+struct hs_map_layout {
+	uint64_t hmap_count, hmap_B, hmap_buckets, hmap_oldbuckets;
+	uint64_t map_used, map_dirptr, map_dirlen;
+	uint64_t table_size, table_groups_data, table_groups_mask;
+	uint64_t hchan_size, hchan_buf, hchan_qcount, hchan_dataqsiz,
+		hchan_elemtype, hchan_recvx;
+};
+CS_PUBLIC void hs_program_map_layout(const struct hs_program *p,
+				     struct hs_map_layout *ret);
 
 /* One runtime layout value, by descriptor id ("mspan.elemsize",
  * "c.pageSize"), for `corescope dev-layout`. */

@@ -224,6 +224,21 @@ struct hs_dwarf;
 /* Open the executable's DWARF; NULL when absent (-ldflags=-w). */
 struct hs_dwarf *hs_dwarf_open(struct hs_program *p);
 void hs_dwarf_close(struct hs_dwarf *d);
+/* The global variable containing addr: its start and its type's DIE
+ * offset. */
+bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
+		     uint64_t *type_die_ret);
+/* The runtime type that describes offset off of a variable whose type
+ * is the DIE at var_type_off: the innermost enclosing type that has a
+ * descriptor (or a made-up pointer/slice type around one), and the offset
+ * within it. */
+bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t off,
+			const struct hs_type **t_ret, uint64_t *inner_ret);
+/* types.c: the cached type at addr without decoding anything new. */
+const struct hs_type *hs_type_lookup(struct hs_program *p, uint64_t addr);
+/* types.c: register a synthetic type at a chosen fake address. */
+const struct hs_type *hs_type_synthetic_at(struct hs_program *p,
+					   const struct hs_type *proto, uint64_t addr);
 /* Resolve one layout descriptor from DWARF. */
 bool hs_dwarf_resolve(struct hs_dwarf *d, const struct hs_ldesc *desc,
 		      struct hs_lval *ret);

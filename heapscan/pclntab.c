@@ -9,7 +9,8 @@
  * tables come from an untrusted core: every offset is checked against the
  * length of the table it indexes, every varint is bounded, and every loop
  * is capped by the size of the data it walks.  Nothing allocates on the
- * paths an unwinder takes per frame.
+ * paths an unwinder takes per frame (a read that faults builds an error
+ * object, which is dropped: these functions answer yes or no).
  *
  * The formats are Go 1.18+ (pcHeader magic 0xfffffff0 and 0xfffffff1);
  * module.c refuses anything older.  Sources: runtime/symtab.go,
@@ -18,8 +19,6 @@
  * internal/abi/symtab.go.
  */
 #include "config.h"
-
-#include <stdio.h>
 
 #include "internal.h"
 
@@ -166,9 +165,9 @@ static bool text_addr(struct hs_program *p, const struct hs_module *m,
 /*
  * The inverse (moduledata.textOff): a PC to its virtual text offset.
  * A PC below a section's base, before any section matched, lies in a gap
- * between sections and belongs to no function.  Go 1.21+ lets the last
- * section include its end address; Go 1.19's loop compared i with
- * len(textsectmap), which is never true, so its last section was
+ * between sections and belongs to no function.  Go 1.22+ lets the last
+ * section include its end address; Go 1.19–1.21 compared i with
+ * len(textsectmap), which is never true, so their last section was
  * half-open.  The difference is the single PC etext, which no function
  * contains either way.
  */

@@ -173,3 +173,64 @@ void hs_program_layout_entry(const struct hs_program *p, size_t i,
 	ret->value = v->v;
 	ret->size = v->size;
 }
+
+struct cs_arena *hs_program_arena(struct hs_program *p)
+{
+	return &p->arena;
+}
+
+const char *hs_func_name_at(struct hs_program *p, uint64_t pc)
+{
+	struct hs_func f;
+	if (!hs_find_func(p, pc, &f))
+		return NULL;
+	return hs_func_name(p, &f);
+}
+
+uint64_t hs_itab_type(struct hs_program *p, uint64_t itab)
+{
+	uint64_t v = 0;
+	if (!itab)
+		return 0;
+	struct cs_error *err = hs_rd(p, itab, &p->layout.itab.type, &v);
+	cs_error_destroy(err);
+	return err ? 0 : v;
+}
+
+bool hs_program_swiss_maps(const struct hs_program *p)
+{
+	return p->strategy.maps == HS_MAPS_SWISS;
+}
+
+uint64_t hs_program_map_header_size(const struct hs_program *p)
+{
+	const struct hs_layout *l = &p->layout;
+	return (uint64_t)(p->strategy.maps == HS_MAPS_SWISS ? l->swissmap.size.v
+							     : l->hmap.size.v);
+}
+
+uint64_t hs_program_hchan_size(const struct hs_program *p)
+{
+	return (uint64_t)p->layout.hchan.size.v;
+}
+
+void hs_program_map_layout(const struct hs_program *p, struct hs_map_layout *ret)
+{
+	const struct hs_layout *l = &p->layout;
+	ret->hmap_count = (uint64_t)l->hmap.count.v;
+	ret->hmap_B = (uint64_t)l->hmap.B.v;
+	ret->hmap_buckets = (uint64_t)l->hmap.buckets.v;
+	ret->hmap_oldbuckets = (uint64_t)l->hmap.oldbuckets.v;
+	ret->map_used = (uint64_t)l->swissmap.used.v;
+	ret->map_dirptr = (uint64_t)l->swissmap.dirPtr.v;
+	ret->map_dirlen = (uint64_t)l->swissmap.dirLen.v;
+	ret->table_size = (uint64_t)l->swisstable.size.v;
+	ret->table_groups_data = (uint64_t)l->swisstable.groups_data.v;
+	ret->table_groups_mask = (uint64_t)l->swisstable.groups_lengthMask.v;
+	ret->hchan_size = (uint64_t)l->hchan.size.v;
+	ret->hchan_buf = (uint64_t)l->hchan.buf.v;
+	ret->hchan_qcount = (uint64_t)l->hchan.qcount.v;
+	ret->hchan_dataqsiz = (uint64_t)l->hchan.dataqsiz.v;
+	ret->hchan_elemtype = (uint64_t)l->hchan.elemtype.v;
+	ret->hchan_recvx = (uint64_t)l->hchan.recvx.v;
+}

@@ -149,3 +149,14 @@ const struct hs_sym *hs_global_symbol(struct hs_program *p, uint64_t addr)
 {
 	return hs_sym_containing(p, addr);
 }
+
+const struct hs_type *hs_global_slot_type(struct hs_program *p, uint64_t addr,
+					  uint64_t *inner_ret)
+{
+	uint64_t var, die;
+	const struct hs_type *t;
+	if (!p->dwarf || !p->nmods || !hs_dwarf_global(p->dwarf, addr, &var, &die) ||
+	    !hs_dwarf_slot_type(p, die, addr - var, &t, inner_ret))
+		return NULL;
+	return t;
+}

@@ -309,6 +309,11 @@ const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr)
 	case HS_KIND_MAP:
 		decode_map(p, t, raw, rawsize);
 		break;
+	case HS_KIND_INTERFACE:
+		/* InterfaceType: PkgPath @48, Methods slice @56: len @64. */
+		if (rawsize >= 72)
+			t->len = rd_u64(raw + 64);
+		break;
 	default:
 		break;
 	}
@@ -499,4 +504,34 @@ const uint8_t *hs_type_mask(struct hs_program *p, const struct hs_type *tc)
 	t->mask = m;
 	t->mask_state = 1;
 	return m;
+}
+
+/* Synthetic types live at addresses no module can have. */
+#define SYNTH_BASE 0xfff0000000000000ull
+
+const struct hs_type *hs_type_lookup(struct hs_program *p, uint64_t addr)
+{
+	uint32_t id = table_find(&p->types, addr);
+	return id ? p->types.v[id] : NULL;
+}
+
+const struct hs_type *hs_type_synthetic(struct hs_program *p, const struct hs_type *proto)
+{
+	return hs_type_synthetic_at(p, proto, SYNTH_BASE + 16 * (uint64_t)p->types.n);
+}
+
+const struct hs_type *hs_type_synthetic_at(struct hs_program *p,
+					   const struct hs_type *proto, uint64_t addr)
+{
+	struct hs_type *t = cs_arena_alloc(&p->arena, sizeof(*t));
+	if (!t)
+		return NULL;
+	*t = *proto;
+	t->addr = addr;
+	t->synthetic = true;
+	t->mask_state = 0;
+	t->mask = NULL;
+	if (!table_add(&p->types, t))
+		return NULL;
+	return t;
 }

@@ -338,6 +338,10 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	if (!err)
 		err = build_roots(g);
 	if (!err) {
+		cs_progress_report(prog, "inferring types", 0, 0);
+		err = rg_infer_types(g);
+	}
+	if (!err) {
 		cs_progress_report(prog, "computing dominators", 0, 0);
 		err = compute_dominators(g);
 	}
@@ -346,8 +350,15 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 		return err;
 	}
 	g->totals.objects = n;
-	for (uint32_t i = 0; i < g->n; i++)
-		g->totals.bytes += hs_object_size(h, i);
+	const struct hs_object *objs = hs_heap_objects(h);
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint64_t size = hs_object_size(h, i);
+		g->totals.bytes += size;
+		if (objs[i].type && rg_bit(g->live, i)) {
+			g->totals.typed_live_objects++;
+			g->totals.typed_live_bytes += size;
+		}
+	}
 	g->totals.edges = g->nedges;
 	*ret = g;
 	return NULL;

@@ -78,6 +78,9 @@ struct rg_group {
 	uint8_t kind;		/* hs_root_kind of the representative */
 };
 
+/* types.c: infer object types (run once by rg_graph_build). */
+struct cs_error *rg_infer_types(struct rg_graph *g);
+
 static inline bool rg_bit(const uint64_t *b, uint32_t i)
 {
 	return (b[i / 64] >> (i % 64)) & 1;

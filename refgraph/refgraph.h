@@ -114,6 +114,14 @@ CS_PUBLIC struct cs_error *rg_type_totals(const struct rg_graph *g,
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Resolve offset off inside type t down to a field that is not a struct
+ * or array: its type, the offset within it (*inner_ret), and, when path is
+ * given, the Go-style path appended (".buf.data[3]").  NULL if off is in
+ * padding or unknown. */
+CS_PUBLIC const struct hs_type *rg_field_at(struct hs_program *p,
+					    const struct hs_type *t, uint64_t off,
+					    uint64_t *inner_ret, struct cs_strbuf *path);
+
 /* The type of object i: from its malloc header, or inferred from the
  * typed pointers that reach it (rg_graph_build propagates types). */
 CS_PUBLIC const struct hs_type *rg_object_type(const struct rg_graph *g, uint32_t i);

@@ -1,10 +1,436 @@
 /*
- * types.c — the type of each object: its malloc header's type, or the
- * type inferred from the typed references that reach it.
+ * types.c — type inference: give every object we can a type.
+ *
+ * Sources: malloc headers (Go 1.22+ objects over 512 bytes, large
+ * objects), the DWARF types of global variables, and, by propagation, the
+ * static type of every pointer that reaches an untyped object: a *T field
+ * makes its target a T, a []T field makes it an array of T, an interface
+ * word makes it its dynamic type, a map field makes it a map header whose
+ * buckets (or Swiss groups) are typed by the map type, a func field makes
+ * it a closure named by its code pointer.  Propagation is breadth-first
+ * from the roots, so the first (shortest) typed path wins; malloc-header
+ * types are never overridden.
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
+
+#define MAX_FIELD_DEPTH 32
+
+struct typer {
+	struct rg_graph *g;
+	struct hs_program *p;
+	struct hs_heap *h;
+	const struct hs_object *objs;
+	uint32_t *queue;
+	size_t head, tail;
+	/* synthetic types per (role, for_type), an open hash kept at most
+	 * half full */
+	struct synth_slot {
+		uint64_t key;
+		const struct hs_type *t;
+	} *synth;
+	size_t nsynth, used;
+	const struct hs_type *string_type;
+};
+
+/* ------------------------------------------------------------------ */
+/* Field resolution                                                    */
+/* ------------------------------------------------------------------ */
+
+const struct hs_type *rg_field_at(struct hs_program *p, const struct hs_type *t,
+				  uint64_t off, uint64_t *inner_ret,
+				  struct cs_strbuf *path)
+{
+	for (int depth = 0; t && depth < MAX_FIELD_DEPTH; depth++) {
+		if (t->kind == HS_KIND_STRUCT) {
+			const struct hs_field *best = NULL;
+			for (uint32_t i = 0; i < t->nfields; i++) {
+				const struct hs_field *f = &t->fields[i];
+				if (f->offset > off)
+					break;
+				const struct hs_type *ft = hs_type_at(p, f->type);
+				if (ft && off - f->offset < ft->size)
+					best = f;
+			}
+			if (!best)
+				return NULL;
+			if (path) {
+				cs_strbuf_putc(path, '.');
+				cs_strbuf_puts(path, best->name);
+			}
+			off -= best->offset;
+			t = hs_type_at(p, best->type);
+			continue;
+		}
+		if (t->kind == HS_KIND_ARRAY) {
+			const struct hs_type *e = hs_type_at(p, t->elem);
+			if (!e || !e->size)
+				return NULL;
+			if (path)
+				cs_strbuf_printf(path, "[%llu]", (unsigned long long)(off / e->size));
+			off %= e->size;
+			t = e;
+			continue;
+		}
+		*inner_ret = off;
+		return t;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Synthetic types                                                     */
+/* ------------------------------------------------------------------ */
+
+static uint64_t synth_key(unsigned role, uint64_t for_type)
+{
+	return for_type * 16 + role;
+}
+
+static const struct hs_type *synth_get(struct typer *t, unsigned role,
+				       uint64_t for_type, const char *fmt,
+				       const char *arg, uint64_t size)
+{
+	uint64_t key = synth_key(role, for_type);
+	size_t cap = t->nsynth;
+	for (size_t k = (key * 0x9e3779b97f4a7c15ull >> 40) & (cap - 1);; k = (k + 1) & (cap - 1)) {
+		if (t->synth[k].key == key)
+			return t->synth[k].t;
+		if (!t->synth[k].key) {
+			if (2 * (t->used + 1) > cap)
+				return NULL;
+			t->used++;
+			struct hs_type proto = { 0 };
+			char *name = cs_arena_printf(hs_program_arena(t->p), fmt, arg);
+			proto.name = name ? name : "?";
+			proto.kind = role == HS_SYNTH_STRING ? HS_KIND_ARRAY : HS_KIND_STRUCT;
+			proto.size = size;
+			proto.role = (uint8_t)role;
+			proto.for_type = for_type;
+			const struct hs_type *s = hs_type_synthetic(t->p, &proto);
+			t->synth[k].key = key;
+			t->synth[k].t = s;
+			return s;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Assigning                                                           */
+/* ------------------------------------------------------------------ */
+
+static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
+		   uint64_t value)
+{
+	if (!ty || obj == HS_NONE || t->objs[obj].type)
+		return;
+	uint64_t size = hs_object_size(t->h, obj);
+	if (!ty->size || ty->size > size)
+		return;
+	/* A pointer into the middle of an object types it only when it
+	 * lands on an element boundary (a subslice of an array). */
+	uint64_t off = value - t->objs[obj].addr;
+	if (off && (off % ty->size))
+		return;
+	hs_heap_set_type(t->h, obj, ty->id);
+	t->queue[t->tail++] = obj;
+}
+
+static void assign_closure(struct typer *t, uint32_t obj)
+{
+	if (obj == HS_NONE || t->objs[obj].type)
+		return;
+	uint64_t fn;
+	struct cs_error *err = cw_read_u64(hs_program_core(t->p), t->objs[obj].addr, &fn);
+	if (err) {
+		cs_error_destroy(err);
+		return;
+	}
+	const char *name = hs_func_name_at(t->p, fn);
+	if (!name)
+		return;
+	const struct hs_type *ty = synth_get(t, HS_SYNTH_CLOSURE, fn, "closure %s", name,
+					     hs_object_size(t->h, obj));
+	assign(t, obj, ty, t->objs[obj].addr);
+}
+
+/* Type the target of a word whose static type is ft (inner: offset of
+ * the word within ft). */
+static void assign_by_static(struct typer *t, const struct hs_type *ft, uint64_t inner,
+			     uint64_t word_addr, uint64_t value)
+{
+	struct hs_program *p = t->p;
+	uint32_t tgt = hs_heap_find(t->h, value);
+	if (tgt == HS_NONE || t->objs[tgt].type)
+		return;
+	switch (ft->kind) {
+	case HS_KIND_PTR:
+		if (inner == 0)
+			assign(t, tgt, hs_type_at(p, ft->elem), value);
+		break;
+	case HS_KIND_SLICE:
+		if (inner == 0)
+			assign(t, tgt, hs_type_at(p, ft->elem), value);
+		break;
+	case HS_KIND_STRING:
+		if (inner == 0)
+			assign(t, tgt, t->string_type, value);
+		break;
+	case HS_KIND_MAP: {
+		bool swiss = hs_program_swiss_maps(p);
+		const struct hs_type *hdr = synth_get(
+			t, swiss ? HS_SYNTH_SWISSMAP : HS_SYNTH_HMAP, ft->addr,
+			swiss ? "maps.Map(%s)" : "runtime.hmap(%s)", ft->name,
+			hs_program_map_header_size(p));
+		assign(t, tgt, hdr, value);
+		break;
+	}
+	case HS_KIND_CHAN: {
+		const struct hs_type *hc = synth_get(t, HS_SYNTH_HCHAN, ft->addr,
+						     "runtime.hchan(%s)", ft->name,
+						     hs_program_hchan_size(p));
+		assign(t, tgt, hc, value);
+		break;
+	}
+	case HS_KIND_FUNC:
+		if (value == t->objs[tgt].addr)
+			assign_closure(t, tgt);
+		break;
+	case HS_KIND_INTERFACE: {
+		if (inner != 8)
+			break;
+		/* The type word: *abi.Type for interface{} (no methods), an
+		 * *itab otherwise. */
+		uint64_t w0;
+		struct cs_error *err = cw_read_u64(hs_program_core(p), word_addr - 8, &w0);
+		if (err) {
+			cs_error_destroy(err);
+			break;
+		}
+		uint64_t dyn_addr = ft->len == 0 ? w0 : hs_itab_type(p, w0);
+		const struct hs_type *dyn = hs_type_at(p, dyn_addr);
+		if (!dyn)
+			break;
+		if (!dyn->direct_iface)
+			assign(t, tgt, dyn, value);
+		else if (dyn->kind == HS_KIND_PTR)
+			assign(t, tgt, hs_type_at(p, dyn->elem), value);
+		else if (dyn->kind == HS_KIND_FUNC)
+			assign_closure(t, tgt);
+		else if (dyn->kind == HS_KIND_MAP || dyn->kind == HS_KIND_CHAN)
+			assign_by_static(t, dyn, 0, word_addr, value);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Visiting typed objects                                              */
+/* ------------------------------------------------------------------ */
+
+struct visit_ctx {
+	struct typer *t;
+	uint32_t obj;
+	const struct hs_type *ty;
+	const struct hs_type *bucket_of;	/* classic bucket: its own type */
+};
+
+static int visit_word(void *arg, uint64_t off, uint64_t value)
+{
+	struct visit_ctx *c = arg;
+	const struct hs_type *ty = c->ty;
+	uint64_t inner = off % ty->size;
+	uint64_t fin;
+	struct cs_strbuf name;
+	cs_strbuf_init(&name);
+	const struct hs_type *ft = rg_field_at(c->t->p, ty, inner, &fin,
+					       c->bucket_of ? &name : NULL);
+	if (ft)
+		assign_by_static(c->t, ft, fin, c->t->objs[c->obj].addr + off, value);
+	/* A classic bucket's overflow word is a uintptr or unsafe.Pointer
+	 * to another bucket of the same type. */
+	if (c->bucket_of && name.s && strcmp(name.s, ".overflow") == 0)
+		assign(c->t, hs_heap_find(c->t->h, value), c->bucket_of, value);
+	cs_strbuf_deinit(&name);
+	return 0;
+}
+
+static uint64_t read_word(struct typer *t, uint64_t addr)
+{
+	uint64_t v = 0;
+	struct cs_error *err = cw_read_u64(hs_program_core(t->p), addr, &v);
+	cs_error_destroy(err);
+	return err ? 0 : v;
+}
+
+static void visit_synthetic(struct typer *t, uint32_t obj, const struct hs_type *ty)
+{
+	struct hs_program *p = t->p;
+	uint64_t base = t->objs[obj].addr;
+	const struct hs_type *mt = hs_type_at(p, ty->for_type);
+	switch (ty->role) {
+	case HS_SYNTH_HMAP: {
+		if (!mt)
+			return;
+		const struct hs_type *bt = hs_type_at(p, mt->map.group);
+		struct hs_map_layout ml;
+		hs_program_map_layout(p, &ml);
+		uint64_t b = read_word(t, base + ml.hmap_buckets);
+		uint64_t ob = read_word(t, base + ml.hmap_oldbuckets);
+		assign(t, hs_heap_find(t->h, b), bt, b);
+		assign(t, hs_heap_find(t->h, ob), bt, ob);
+		break;
+	}
+	case HS_SYNTH_SWISSMAP: {
+		if (!mt)
+			return;
+		struct hs_map_layout ml;
+		hs_program_map_layout(p, &ml);
+		uint64_t dir = read_word(t, base + ml.map_dirptr);
+		uint64_t dirlen = read_word(t, base + ml.map_dirlen);
+		const struct hs_type *gt = hs_type_at(p, mt->map.group);
+		if (dirlen == 0) {
+			assign(t, hs_heap_find(t->h, dir), gt, dir);
+		} else {
+			const struct hs_type *dt = synth_get(t, HS_SYNTH_SWISSDIR, mt->addr,
+							     "maps.directory(%s)", mt->name, 8);
+			assign(t, hs_heap_find(t->h, dir), dt, dir);
+		}
+		break;
+	}
+	case HS_SYNTH_SWISSDIR: {
+		if (!mt)
+			return;
+		struct hs_map_layout ml;
+		hs_program_map_layout(p, &ml);
+		const struct hs_type *tt = synth_get(t, HS_SYNTH_SWISSTABLE, mt->addr,
+						     "maps.table(%s)", mt->name, ml.table_size);
+		uint64_t n = hs_object_size(t->h, obj) / 8;
+		for (uint64_t i = 0; i < n && i < (1u << 20); i++) {
+			uint64_t v = read_word(t, base + i * 8);
+			assign(t, hs_heap_find(t->h, v), tt, v);
+		}
+		break;
+	}
+	case HS_SYNTH_SWISSTABLE: {
+		if (!mt)
+			return;
+		struct hs_map_layout ml;
+		hs_program_map_layout(p, &ml);
+		uint64_t d = read_word(t, base + ml.table_groups_data);
+		assign(t, hs_heap_find(t->h, d), hs_type_at(p, mt->map.group), d);
+		break;
+	}
+	case HS_SYNTH_HCHAN: {
+		if (!mt)
+			return;
+		struct hs_map_layout ml;
+		hs_program_map_layout(p, &ml);
+		uint64_t buf = read_word(t, base + ml.hchan_buf);
+		if (buf != base + ml.hchan_size)
+			assign(t, hs_heap_find(t->h, buf), hs_type_at(p, mt->elem), buf);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void visit(struct typer *t, uint32_t obj)
+{
+	const struct hs_type *ty = hs_type_by_id(t->p, t->objs[obj].type);
+	if (!ty || !ty->size)
+		return;
+	if (ty->synthetic) {
+		visit_synthetic(t, obj, ty);
+		return;
+	}
+	struct visit_ctx c = { t, obj, ty, NULL };
+	if (strncmp(ty->name, "map.bucket[", 11) == 0)
+		c.bucket_of = ty;
+	hs_object_scan(t->h, obj, visit_word, &c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Seeds                                                               */
+/* ------------------------------------------------------------------ */
+
+static void seed_roots(struct typer *t)
+{
+	const struct hs_roots *r = t->g->roots;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct hs_root *root = &r->v[i];
+		if (t->g->root_target[i] == HS_NONE)
+			continue;
+		switch (root->kind) {
+		case HS_ROOT_DATA:
+		case HS_ROOT_BSS: {
+			uint64_t off, inner;
+			const struct hs_type *vt = hs_global_slot_type(t->p, root->slot, &off);
+			const struct hs_type *ft =
+				vt ? rg_field_at(t->p, vt, off, &inner, NULL) : NULL;
+			if (ft)
+				assign_by_static(t, ft, inner, root->slot, root->value);
+			break;
+		}
+		case HS_ROOT_STACK:
+			if (root->type)
+				assign_by_static(t, hs_type_at(t->p, root->type), root->type_inner,
+						 root->slot, root->value);
+			break;
+		case HS_ROOT_FINALIZER_FN:
+		case HS_ROOT_CLEANUP:
+		case HS_ROOT_CTXT:
+			if (hs_heap_objects(t->h)[t->g->root_target[i]].addr == root->value)
+				assign_closure(t, t->g->root_target[i]);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+struct cs_error *rg_infer_types(struct rg_graph *g)
+{
+	struct typer t = { 0 };
+	t.g = g;
+	t.p = g->p;
+	t.h = g->h;
+	t.objs = hs_heap_objects(g->h);
+	t.queue = malloc(((size_t)g->n + 1) * sizeof(*t.queue));
+	t.nsynth = 1u << 16;
+	t.synth = calloc(t.nsynth, sizeof(*t.synth));
+	if (!t.queue || !t.synth) {
+		free(t.queue);
+		free(t.synth);
+		return &cs_error_nomem;
+	}
+	struct hs_type sproto = { 0 };
+	sproto.name = "string bytes";
+	sproto.kind = HS_KIND_UINT8;
+	sproto.size = 1;
+	sproto.role = HS_SYNTH_STRING;
+	t.string_type = hs_type_synthetic(g->p, &sproto);
+
+	/* Every object is enqueued once: the header-typed ones now, the
+	 * others when they get their type. */
+	for (uint32_t i = 0; i < g->n; i++)
+		if (t.objs[i].type)
+			t.queue[t.tail++] = i;
+	seed_roots(&t);
+	while (t.head < t.tail)
+		visit(&t, t.queue[t.head++]);
+	free(t.queue);
+	free(t.synth);
+	return NULL;
+}
 
 const struct hs_type *rg_object_type(const struct rg_graph *g, uint32_t i)
 {
