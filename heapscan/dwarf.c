@@ -460,3 +460,57 @@ bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
 	*rtype_ret = g->type;
 	return true;
 }
+
+bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
+			struct cs_strbuf *path)
+{
+	Dwarf_Die die;
+	if (!dwarf_offdie(d->dw, var_type_off, &die))
+		return false;
+	for (int depth = 0; depth < 32 && off; depth++) {
+		int tag = dwarf_tag(&die);
+		if (tag == DW_TAG_typedef) {
+			if (!die_type(&die, &die))
+				return false;
+			continue;
+		}
+		if (tag == DW_TAG_array_type) {
+			Dwarf_Die elem;
+			Dwarf_Word esize;
+			if (!die_type(&die, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 ||
+			    esize == 0)
+				return false;
+			cs_strbuf_printf(path, "[%llu]", (unsigned long long)(off / esize));
+			off %= esize;
+			die = elem;
+			continue;
+		}
+		if (tag != DW_TAG_structure_type)
+			return true;
+		Dwarf_Die m, best, best_m;
+		Dwarf_Word best_off = 0;
+		bool found = false;
+		if (dwarf_child(&die, &m) != 0)
+			return false;
+		do {
+			Dwarf_Word moff, msize;
+			Dwarf_Die mt;
+			if (dwarf_tag(&m) != DW_TAG_member || !member_offset(&m, &moff) ||
+			    moff > off || !die_type(&m, &mt) ||
+			    dwarf_aggregate_size(&mt, &msize) != 0 || off - moff >= msize)
+				continue;
+			best = mt;
+			best_m = m;
+			best_off = moff;
+			found = true;
+		} while (dwarf_siblingof(&m, &m) == 0);
+		if (!found)
+			return false;
+		const char *name = dwarf_diename(&best_m);
+		cs_strbuf_putc(path, '.');
+		cs_strbuf_puts(path, name ? name : "?");
+		off -= best_off;
+		die = best;
+	}
+	return true;
+}

@@ -291,6 +291,13 @@ struct hs_sym {
 };
 /* The data/bss symbol (global variable) containing addr, or NULL. */
 CS_PUBLIC const struct hs_sym *hs_global_symbol(struct hs_program *p, uint64_t addr);
+/* Name a global slot: "main.cache", "net/http.defaultServeMux.tree.pattern"
+ * (field path from DWARF), or "pkg.var+0x18" without DWARF. */
+CS_PUBLIC void hs_global_slot_name(struct hs_program *p, uint64_t slot,
+				   struct cs_strbuf *out);
+/* A global pointer variable whose value is the address var (another
+ * global): net/http.DefaultServeMux for &net/http.defaultServeMux. */
+CS_PUBLIC const struct hs_sym *hs_global_alias(struct hs_program *p, uint64_t var);
 /* The static type at a global address (from DWARF): the innermost type
  * around addr that has a runtime type descriptor, and addr's offset in it
  * (*inner_ret).  NULL without DWARF or when unknown. */

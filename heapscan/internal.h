@@ -234,6 +234,10 @@ bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
  * within it. */
 bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t off,
 			const struct hs_type **t_ret, uint64_t *inner_ret);
+/* Append the Go field path of offset off inside the variable type
+ * (".tree.children.s[2]"). */
+bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
+			struct cs_strbuf *path);
 /* types.c: the cached type at addr without decoding anything new. */
 const struct hs_type *hs_type_lookup(struct hs_program *p, uint64_t addr);
 /* types.c: register a synthetic type at a chosen fake address. */
@@ -274,6 +278,10 @@ struct hs_program {
 	size_t nmods;
 	struct hs_dwarf *dwarf;
 	struct hs_types types;
+	/* global pointer slots by value (for aliases); built on demand */
+	struct hs_alias { uint64_t value, slot; } *aliases;
+	size_t naliases;
+	bool aliases_built;
 };
 
 /* ------------------------------------------------------------------ */

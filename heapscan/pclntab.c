@@ -292,7 +292,15 @@ bool hs_find_func(struct hs_program *p, uint64_t pc, struct hs_func *ret)
 		 * accept only an entry that really brackets the offset. */
 		if (ftab_entryoff(m, lo + 1) <= off)
 			return false;
-		return decode_func(p, m, lo, ret);
+		/* With several text sections, offsets that bracket the PC's
+		 * virtual offset can still map to addresses that do not
+		 * bracket the PC (a corrupt ftab or section map).  Callers
+		 * rely on entry <= pc < end. */
+		struct hs_func f;
+		if (!decode_func(p, m, lo, &f) || pc < f.entry || pc >= f.end)
+			return false;
+		*ret = f;
+		return true;
 	}
 	return false;
 }

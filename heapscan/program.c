@@ -133,6 +133,7 @@ void hs_program_destroy(struct hs_program *p)
 	free(p->mods);
 	hs_dwarf_close(p->dwarf);
 	hs_types_deinit(&p->types);
+	free(p->aliases);
 	hs_symtab_deinit(&p->syms);
 	hs_buildinfo_destroy(p->bi);
 	cs_arena_deinit(&p->arena);

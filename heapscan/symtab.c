@@ -160,3 +160,79 @@ const struct hs_type *hs_global_slot_type(struct hs_program *p, uint64_t addr,
 		return NULL;
 	return t;
 }
+
+void hs_global_slot_name(struct hs_program *p, uint64_t slot, struct cs_strbuf *out)
+{
+	const struct hs_sym *s = hs_sym_containing(p, slot);
+	if (!s) {
+		cs_strbuf_printf(out, "global 0x%llx", (unsigned long long)slot);
+		return;
+	}
+	cs_strbuf_puts(out, s->name);
+	uint64_t var, die;
+	if (slot == s->addr)
+		return;
+	if (p->dwarf && hs_dwarf_global(p->dwarf, slot, &var, &die) &&
+	    hs_dwarf_slot_path(p->dwarf, die, slot - var, out))
+		return;
+	cs_strbuf_printf(out, "+0x%llx", (unsigned long long)(slot - s->addr));
+}
+
+static int alias_cmp(const void *a, const void *b)
+{
+	const struct hs_alias *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+const struct hs_sym *hs_global_alias(struct hs_program *p, uint64_t var)
+{
+	if (!p->aliases_built) {
+		p->aliases_built = true;
+		size_t cap = 0;
+		for (size_t m = 0; m < p->nmods; m++) {
+			const struct hs_module *mod = &p->mods[m];
+			const struct { uint64_t start, end; const struct hs_bitvec *mask; } sec[2] = {
+				{ mod->data, mod->edata, &mod->gcdatamask },
+				{ mod->bss, mod->ebss, &mod->gcbssmask },
+			};
+			for (int k = 0; k < 2; k++) {
+				uint64_t nw = CS_MIN((sec[k].end - sec[k].start) / 8,
+						     (uint64_t)sec[k].mask->n);
+				struct cs_error *err = NULL;
+				const uint8_t *mem = nw ? hs_map(p, sec[k].start, nw * 8, &err) : NULL;
+				cs_error_destroy(err);
+				if (!mem)
+					continue;
+				for (uint64_t w = 0; w < nw; w++) {
+					if (!((sec[k].mask->bits[w / 8] >> (w % 8)) & 1))
+						continue;
+					uint64_t v = rd_u64(mem + w * 8);
+					bool global = false;
+					for (size_t q = 0; q < p->nmods && !global; q++)
+						global = (v >= p->mods[q].data && v < p->mods[q].ebss) ||
+							 (v >= p->mods[q].noptrdata && v < p->mods[q].enoptrbss);
+					struct hs_alias a = { v, sec[k].start + w * 8 };
+					if (global && !CS_PUSH(p->aliases, p->naliases, cap, a))
+						return NULL;
+				}
+			}
+		}
+		qsort(p->aliases, p->naliases, sizeof(*p->aliases), alias_cmp);
+	}
+	size_t lo = 0, hi = p->naliases;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->aliases[mid].value < var)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->naliases && p->aliases[lo].value == var; lo++) {
+		const struct hs_sym *s = hs_sym_containing(p, p->aliases[lo].slot);
+		if (s && s->addr == p->aliases[lo].slot)
+			return s;
+	}
+	return NULL;
+}

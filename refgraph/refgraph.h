@@ -111,6 +111,37 @@ CS_PUBLIC struct cs_error *rg_type_totals(const struct rg_graph *g,
 					  size_t *n_ret) CS_MUST_CHECK;
 
 /* ------------------------------------------------------------------ */
+/* Retention paths                                                      */
+/* ------------------------------------------------------------------ */
+
+/* A path from a named root to an object: objs[0] is what the root slot
+ * points at, objs[len-1] the object asked about. */
+struct rg_path {
+	uint32_t group;		/* root group */
+	size_t root;		/* the root slot (index into hs_roots) */
+	uint32_t len;
+	uint32_t *objs;
+};
+/* The shortest paths to target from up to per_class distinct root groups
+ * of each class, in order of length.  Free with rg_paths_free. */
+CS_PUBLIC struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
+				    unsigned per_class, struct rg_path **ret,
+				    size_t *n_ret) CS_MUST_CHECK;
+CS_PUBLIC void rg_paths_free(struct rg_path *paths, size_t n);
+/* The chain of immediate dominators of obj, nearest first, ending with
+ * its root group, class or RG_SUPER_ROOT node.  Returns the count. */
+CS_PUBLIC size_t rg_dominator_chain(const struct rg_graph *g, uint32_t obj,
+				    uint32_t *out, size_t max);
+/* The name of the hop from object from to object to (".buf", "[3]",
+ * "[key "k"]", ".(T)"), malloc'ed; *off_ret gets the pointer's offset in
+ * from (UINT64_MAX if no pointer was found). */
+CS_PUBLIC char *rg_hop_name(const struct rg_graph *g, uint32_t from, uint32_t to,
+			    uint64_t *off_ret);
+/* Append the name of offset off inside object obj. */
+CS_PUBLIC void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t off,
+			      struct cs_strbuf *out);
+
+/* ------------------------------------------------------------------ */
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 

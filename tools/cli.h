@@ -89,7 +89,7 @@ struct command {
 };
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_objects,
-	cmd_top, cmd_dev_layout;
+	cmd_top, cmd_why, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -148,6 +148,8 @@ char *cli_group_name(struct cli_session *s, uint32_t group);
 /* "0xc000123000 main.Entry" style: the object's type name or "?", with
  * "[N]T" for backing arrays. */
 char *cli_object_type_name(struct cli_session *s, uint32_t obj);
+/* A root slot's name ("net/http.DefaultServeMux -> net/http.defaultServeMux.tree"). */
+char *cli_root_name(struct cli_session *s, size_t root);
 /* Clear a drawn progress line. */
 void cli_progress_done(struct cli_progress *p);
 

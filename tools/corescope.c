@@ -17,6 +17,7 @@ static const struct command *const commands[] = {
 	&cmd_threads,
 	&cmd_objects,
 	&cmd_top,
+	&cmd_why,
 	&cmd_dev_layout,
 };
 
