@@ -68,7 +68,9 @@ static bool scan_addr(struct cw_core *core, uint64_t *ret)
 		const struct cw_region *r = cw_core_region(core, i);
 		if (r->source != CW_SRC_CORE || !(r->flags & CW_PF_W))
 			continue;
-		if (exe->core_path && (!r->file || strcmp(r->file, exe->core_path) != 0))
+		/* Without NT_FILE (an executable image) every region counts. */
+		if (cw_core_file_map_count(core) && exe->core_path &&
+		    (!r->file || strcmp(r->file, exe->core_path) != 0))
 			continue;
 		uint64_t len = CS_MIN(r->end - r->start, budget);
 		budget -= len;

@@ -193,6 +193,7 @@ struct hs_span {
 };
 
 struct hs_heap;
+struct hs_roots;
 
 /* Walk the arenas and in-use spans and index every allocated object.
  * Problems with single spans are warnings (partial result). */
@@ -234,6 +235,80 @@ struct hs_heap_stats {
 	uint64_t alloc_count_mismatches;	/* spans where ours differs */
 };
 CS_PUBLIC void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret);
+
+/* ------------------------------------------------------------------ */
+/* Goroutines                                                          */
+/* ------------------------------------------------------------------ */
+
+/* One logical frame at a pc: inlined calls first, the physical function
+ * last. */
+struct hs_logical_frame {
+	uint64_t pc;		/* where this frame's position was read */
+	const char *name;
+	const char *file;
+	int32_t line;
+	uint8_t funcid;
+	bool inlined;
+};
+/* One physical stack frame. */
+struct hs_frame {
+	uint64_t pc, sp, fp;	/* fp: the caller's sp */
+	uint64_t varp, argp;	/* locals end below varp; args start at argp */
+	uint64_t entry;		/* function entry */
+	uint64_t lookup_pc;	/* pc used for tables (pc-1 in callers) */
+	const char *func;	/* physical function */
+	uint32_t first_logical;	/* into hs_goroutines.logical */
+	uint16_t nlogical;	/* inlined frames first, the physical last */
+	bool conservative;	/* asyncPreempt and the frame it interrupted */
+	bool funcid_sigpanic;
+};
+
+struct hs_goroutine {
+	uint64_t g;		/* the runtime.g record */
+	uint64_t goid, parent_goid;
+	uint32_t status;	/* _Grunning … (the scan bit kept) */
+	uint8_t waitreason;
+	const char *wait_str;	/* "chan receive", from the program, or NULL */
+	int64_t waitsince;	/* nanotime, 0 if unknown */
+	bool system;		/* a runtime-internal goroutine */
+	uint64_t gopc, startpc;	/* the go statement, the start function */
+	uint64_t stack_lo, stack_hi;
+	uint64_t m;		/* the M running it, 0 if none */
+	int tid;		/* that M's OS thread */
+	uint64_t syscallsp, syscallpc;
+	uint64_t sched_ctxt, sched_ctxt_slot;
+	uint64_t start_pc, start_sp;	/* where unwinding began */
+	uint32_t first_frame, nframes;	/* into hs_goroutines.frames */
+	const char *stop;	/* why unwinding stopped early, or NULL */
+};
+
+struct hs_goroutines {
+	struct hs_goroutine *v;
+	size_t n;
+	struct hs_frame *frames;
+	size_t nframes, frames_cap;
+	struct hs_logical_frame *logical;
+	size_t nlogical, logical_cap;
+	/* cache of the runtime's wait reason strings */
+	bool wait_loaded;
+	uint32_t nwait;
+	const char *wait_strs[256];
+};
+
+/* Read runtime.allgs and unwind every live goroutine. */
+CS_PUBLIC struct cs_error *hs_goroutines_load(struct hs_program *p,
+					      struct hs_goroutines **ret) CS_MUST_CHECK;
+CS_PUBLIC void hs_goroutines_destroy(struct hs_goroutines *gs);
+CS_PUBLIC const char *hs_gstatus_name(uint32_t status);
+/* Append the live pointer slots of every goroutine's stack (stack maps,
+ * live stack objects, conservative frames) and saved closure contexts to
+ * r as stack roots. */
+CS_PUBLIC struct cs_error *hs_goroutine_roots(struct hs_program *p, struct hs_heap *h,
+					      const struct hs_goroutines *gs,
+					      struct hs_roots *r) CS_MUST_CHECK;
+/* Source position of a pc (the physical function, no inlining). */
+CS_PUBLIC bool hs_pc_fileline(struct hs_program *p, uint64_t pc, const char **file_ret,
+			      int32_t *line_ret);
 
 /* ------------------------------------------------------------------ */
 /* Roots                                                               */

@@ -186,15 +186,6 @@ uint64_t hs_func_funcdata(struct hs_program *p, const struct hs_func *f,
 bool hs_func_fileline(struct hs_program *p, const struct hs_func *f,
 		      uint64_t pc, const char **file_ret, int32_t *line_ret);
 
-/* One logical frame at a pc: inlined calls first, the physical function
- * last. */
-struct hs_logical_frame {
-	const char *name;
-	const char *file;
-	int32_t line;
-	uint8_t funcid;
-	bool inlined;
-};
 /* Expand pc into its logical frames (innermost first).  Returns the count
  * written (at most max; at least 1 when f is valid). */
 size_t hs_func_frames(struct hs_program *p, const struct hs_func *f,
@@ -260,6 +251,7 @@ struct hs_types {
 void hs_types_deinit(struct hs_types *t);
 /* Run a GC program into out (zeroed, nbits bits); false if malformed. */
 bool hs_run_gcprog(const uint8_t *prog, size_t plen, uint8_t *out, uint64_t nbits);
+
 
 /* ------------------------------------------------------------------ */
 /* The program                                                         */

@@ -48,7 +48,8 @@ static bool find_firstmoduledata(struct hs_program *p, uint64_t *ret)
 	for (size_t i = 0; i < cw_core_region_count(p->core); i++) {
 		const struct cw_region *r = cw_core_region(p->core, i);
 		if (!(r->flags & CW_PF_W) || r->source != CW_SRC_CORE ||
-		    (exe->core_path && (!r->file || strcmp(r->file, exe->core_path))))
+		    (cw_core_file_map_count(p->core) && exe->core_path &&
+		     (!r->file || strcmp(r->file, exe->core_path))))
 			continue;
 		const uint8_t *d = cw_peek(p->core, r->start, (size_t)(r->end - r->start));
 		if (!d)

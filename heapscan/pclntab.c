@@ -556,6 +556,7 @@ size_t hs_func_frames(struct hs_program *p, const struct hs_func *f,
 		if (!inl_record_at(p, m, tree, ix, &r))
 			break;
 		struct hs_logical_frame *lf = &out[n++];
+		lf->pc = pc;
 		lf->name = hs_funcname_at(p, m, r.nameoff);
 		if (!hs_func_fileline(p, f, pc, &lf->file, &lf->line)) {
 			lf->file = "?";
@@ -571,6 +572,7 @@ size_t hs_func_frames(struct hs_program *p, const struct hs_func *f,
 	}
 	if (n < max) {
 		struct hs_logical_frame *lf = &out[n++];
+		lf->pc = pc;
 		lf->name = hs_func_name(p, f);
 		if (!hs_func_fileline(p, f, pc, &lf->file, &lf->line)) {
 			lf->file = "?";

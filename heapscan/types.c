@@ -420,10 +420,11 @@ static bool mask_from_fields(struct hs_program *p, const struct hs_type *t,
 			set_bit(out, word);
 		return true;
 	case HS_KIND_INTERFACE:
-		if (word + 1 < nwords) {
-			set_bit(out, word);
+		/* Only the data word: the type/itab word points at static
+		 * data (cmd/compile/internal/reflectdata; checked against
+		 * reflect's masks). */
+		if (word + 1 < nwords)
 			set_bit(out, word + 1);
-		}
 		return true;
 	case HS_KIND_ARRAY: {
 		const struct hs_type *e = hs_type_at(p, t->elem);

@@ -88,8 +88,8 @@ struct command {
 	int (*run)(struct cli *cli);
 };
 
-extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_objects,
-	cmd_top, cmd_why, cmd_dev_layout;
+extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_goroutines,
+	cmd_objects, cmd_top, cmd_why, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -114,9 +114,15 @@ int cli_finish(struct cli *cli, struct cw_core *core);
 struct hs_program;
 struct hs_heap;
 struct hs_roots;
+struct hs_goroutines;
 struct rg_graph;
 
-enum { CLI_NEED_PROGRAM = 1, CLI_NEED_HEAP = 2, CLI_NEED_GRAPH = 4 };
+enum {
+	CLI_NEED_PROGRAM = 1,
+	CLI_NEED_HEAP = 2,
+	CLI_NEED_GOROUTINES = 4,
+	CLI_NEED_GRAPH = 8,	/* implies heap and goroutines */
+};
 
 /* Progress on stderr: shown when stderr is a terminal, not suppressed,
  * and the work has run for more than a second. */
@@ -131,6 +137,7 @@ struct cli_session {
 	struct cw_core *core;
 	struct hs_program *prog;
 	struct hs_heap *heap;
+	struct hs_goroutines *gs;
 	struct hs_roots *roots;
 	struct rg_graph *graph;
 	struct cli_progress progress;
@@ -148,6 +155,9 @@ char *cli_group_name(struct cli_session *s, uint32_t group);
 /* "0xc000123000 main.Entry" style: the object's type name or "?", with
  * "[N]T" for backing arrays. */
 char *cli_object_type_name(struct cli_session *s, uint32_t obj);
+/* "main.worker" — the function a goroutine runs (its start function, or
+ * the first user frame). */
+const char *cli_goroutine_func(struct cli_session *s, uint32_t gi);
 /* A root slot's name ("net/http.DefaultServeMux -> net/http.defaultServeMux.tree"). */
 char *cli_root_name(struct cli_session *s, size_t root);
 /* Clear a drawn progress line. */

@@ -39,6 +39,19 @@ char *cli_root_name(struct cli_session *s, size_t root)
 		hs_global_slot_name(s->prog, r->slot, &b);
 		break;
 	}
+	case HS_ROOT_STACK:
+		if (s->gs && r->goroutine < s->gs->n) {
+			const struct hs_goroutine *g = &s->gs->v[r->goroutine];
+			const struct hs_frame *f = r->frame < g->nframes
+				? &s->gs->frames[g->first_frame + r->frame] : NULL;
+			cs_strbuf_printf(&b, "goroutine %llu frame %u %s", (unsigned long long)g->goid,
+					 r->frame, f && f->func ? f->func : "?");
+			if (f)
+				cs_strbuf_printf(&b, " %s%+lld", r->slot < f->varp ? "varp" : "argp",
+						 (long long)(r->slot - (r->slot < f->varp ? f->varp : f->argp)));
+			break;
+		}
+		/* fall through */
 	default: {
 		uint32_t gr = rg_root_group(s->graph, root);
 		char *gn = gr != HS_NONE ? cli_group_name(s, gr) : NULL;

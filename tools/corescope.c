@@ -15,6 +15,7 @@ static const struct command *const commands[] = {
 	&cmd_info,
 	&cmd_mappings,
 	&cmd_threads,
+	&cmd_goroutines,
 	&cmd_objects,
 	&cmd_top,
 	&cmd_why,

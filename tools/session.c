@@ -57,13 +57,19 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 		return rc;
 	struct cs_error *err = NULL;
 	if (needs & CLI_NEED_GRAPH)
-		needs |= CLI_NEED_HEAP;
-	if (needs & (CLI_NEED_PROGRAM | CLI_NEED_HEAP))
+		needs |= CLI_NEED_HEAP | CLI_NEED_GOROUTINES;
+	if (needs & (CLI_NEED_PROGRAM | CLI_NEED_HEAP | CLI_NEED_GOROUTINES))
 		err = hs_program_open(s->core, &s->prog);
 	if (!err && (needs & CLI_NEED_HEAP))
 		err = hs_heap_load(s->prog, &s->report, &s->heap);
+	if (!err && (needs & CLI_NEED_GOROUTINES)) {
+		cs_progress_report(&s->report, "unwinding goroutines", 0, 0);
+		err = hs_goroutines_load(s->prog, &s->gs);
+	}
 	if (!err && (needs & CLI_NEED_GRAPH))
 		err = hs_roots_load(s->prog, s->heap, &s->roots);
+	if (!err && (needs & CLI_NEED_GRAPH))
+		err = hs_goroutine_roots(s->prog, s->heap, s->gs, s->roots);
 	if (!err && (needs & CLI_NEED_GRAPH))
 		err = rg_graph_build(s->prog, s->heap, s->roots, &s->report, &s->graph);
 	cli_progress_done(&s->progress);
@@ -73,6 +79,7 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 		cli_finish(cli, s->core);
 		rg_graph_destroy(s->graph);
 		hs_roots_destroy(s->roots);
+		hs_goroutines_destroy(s->gs);
 		hs_heap_destroy(s->heap);
 		hs_program_destroy(s->prog);
 		cw_core_destroy(s->core);
@@ -88,11 +95,26 @@ int cli_session_close(struct cli *cli, struct cli_session *s)
 	int rc = cli_finish(cli, s->core);
 	rg_graph_destroy(s->graph);
 	hs_roots_destroy(s->roots);
+	hs_goroutines_destroy(s->gs);
 	hs_heap_destroy(s->heap);
 	hs_program_destroy(s->prog);
 	cw_core_destroy(s->core);
 	memset(s, 0, sizeof(*s));
 	return rc;
+}
+
+const char *cli_goroutine_func(struct cli_session *s, uint32_t gi)
+{
+	const struct hs_goroutine *g = &s->gs->v[gi];
+	/* The first frame that is not runtime machinery says what the
+	 * goroutine does; else its start function. */
+	for (uint32_t k = 0; k < g->nframes; k++) {
+		const struct hs_frame *f = &s->gs->frames[g->first_frame + k];
+		if (f->func && strncmp(f->func, "runtime.", 8) != 0)
+			return f->func;
+	}
+	const char *n = hs_func_name_at(s->prog, g->startpc);
+	return n ? n : "?";
 }
 
 char *cli_object_type_name(struct cli_session *s, uint32_t obj)
@@ -130,7 +152,12 @@ char *cli_group_name(struct cli_session *s, uint32_t group)
 	}
 	case HS_ROOT_STACK:
 	case HS_ROOT_CTXT:
-		rc = asprintf(&out, "goroutine #%u stack", r->goroutine);
+		if (s->gs && r->goroutine < s->gs->n)
+			rc = asprintf(&out, "goroutine %llu (%s)",
+				      (unsigned long long)s->gs->v[r->goroutine].goid,
+				      cli_goroutine_func(s, r->goroutine));
+		else
+			rc = asprintf(&out, "goroutine #%u", r->goroutine);
 		break;
 	case HS_ROOT_FINQ:
 		return strdup("finalizer queue");
