@@ -32,7 +32,15 @@ struct dw_global {
 	bool resolved;
 };
 
+/* A function: entry pc and its DIE (for closure layouts). */
+struct dw_func {
+	uint64_t lowpc;
+	Dwarf_Off off;
+};
+
 struct hs_dwarf {
+	struct dw_func *funcs;	/* sorted by lowpc */
+	size_t nfuncs;
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
@@ -52,6 +60,12 @@ static int entry_cmp(const void *a, const void *b)
 		return c;
 	/* Prefer structs over declarations of the same name. */
 	return x->tag - y->tag;
+}
+
+static int func_cmp(const void *a, const void *b)
+{
+	const struct dw_func *x = a, *y = b;
+	return x->lowpc < y->lowpc ? -1 : x->lowpc > y->lowpc;
 }
 
 static int global_cmp(const void *a, const void *b)
@@ -82,7 +96,7 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		return NULL;
 	}
 
-	size_t cap = 0, gcap = 0;
+	size_t cap = 0, gcap = 0, fcap = 0;
 	Dwarf_Off off = 0, next;
 	size_t hsize;
 	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
@@ -91,6 +105,17 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		    dwarf_child(&cu, &die) == 0) {
 			do {
 				int tag = dwarf_tag(&die);
+				if (tag == DW_TAG_subprogram) {
+					Dwarf_Addr lowpc;
+					if (dwarf_lowpc(&die, &lowpc) == 0) {
+						struct dw_func fn = { lowpc, dwarf_dieoffset(&die) };
+						if (!CS_PUSH(d->funcs, d->nfuncs, fcap, fn)) {
+							hs_dwarf_close(d);
+							return NULL;
+						}
+					}
+					continue;
+				}
 				if (tag == DW_TAG_variable) {
 					/* Globals: location DW_OP_addr ADDR. */
 					Dwarf_Attribute la, ta;
@@ -132,6 +157,9 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 	}
 	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
 	qsort(d->globals, d->nglobals, sizeof(*d->globals), global_cmp);
+	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), func_cmp);
+	for (size_t i = 0; i < d->nfuncs; i++)
+		d->funcs[i].lowpc += exe->load_bias;
 	/* DWARF addresses are link-time; the process may be relocated. */
 	for (size_t i = 0; i < d->nglobals; i++)
 		d->globals[i].addr += exe->load_bias;
@@ -150,6 +178,7 @@ void hs_dwarf_close(struct hs_dwarf *d)
 		close(d->fd);
 	free(d->v);
 	free(d->globals);
+	free(d->funcs);
 	free(d);
 }
 
@@ -513,4 +542,47 @@ bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
 		die = best;
 	}
 	return true;
+}
+
+/* Go's DW_AT_go_closure_offset: where a captured variable sits in the
+ * closure record (cmd/compile/internal/dwarfgen). */
+#define DW_AT_go_closure_offset 0x2907
+#define MAX_CAPTURED 256
+
+size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_field *out,
+			     size_t max)
+{
+	struct hs_dwarf *d = p->dwarf;
+	size_t lo = 0, hi = d->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->funcs[mid].lowpc < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	Dwarf_Die fn, v;
+	if (lo == d->nfuncs || d->funcs[lo].lowpc != entry ||
+	    !dwarf_offdie(d->dw, d->funcs[lo].off, &fn) || dwarf_child(&fn, &v) != 0)
+		return 0;
+	size_t n = 0;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word off;
+		Dwarf_Die type;
+		if (dwarf_tag(&v) != DW_TAG_variable ||
+		    !dwarf_attr(&v, DW_AT_go_closure_offset, &a) ||
+		    dwarf_formudata(&a, &off) != 0 || !die_type(&v, &type))
+			continue;
+		const struct hs_type *t = die_hs_type(p, &type, 0);
+		const char *name = dwarf_diename(&v);
+		if (!t || n == max)
+			continue;
+		out[n].name = cs_arena_strndup(&p->arena, name ? name : "?", name ? strlen(name) : 1);
+		out[n].type = t->addr;
+		out[n].offset = off;
+		out[n].embedded = false;
+		n++;
+	} while (dwarf_siblingof(&v, &v) == 0);
+	return n;
 }

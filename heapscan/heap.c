@@ -502,9 +502,56 @@ const struct hs_span *hs_heap_spans(const struct hs_heap *h)
 	return h->spans;
 }
 
+/*
+ * The page allocator's own view (runtime/mpagealloc.go): per 4 MiB chunk a
+ * pallocData with one bit per page for "allocated" and one for
+ * "scavenged" (returned to the OS).  Free pages with the scavenged bit are
+ * released memory.
+ */
+static void page_alloc_stats(const struct hs_heap *h, struct hs_heap_stats *ret)
+{
+	struct hs_program *p = h->p;
+	const struct hs_layout *l = &p->layout;
+	const struct hs_sym *mh = hs_sym_lookup(p, "runtime.mheap_");
+	if (!mh)
+		return;
+	uint64_t chunk_pages = (uint64_t)l->c.pallocChunkPages.v;
+	uint64_t l2bits = (uint64_t)l->c.pallocChunksL2Bits.v;
+	uint64_t chunk_bytes = chunk_pages * h->page_size;
+	uint64_t dsize = (uint64_t)l->pallocData.size.v;
+	if (!chunk_pages || chunk_pages % 64 || !chunk_bytes || h->arena_bytes % chunk_bytes ||
+	    l2bits > 30 || dsize < chunk_pages / 4)
+		return;
+	uint64_t chunks = mh->addr + (uint64_t)l->mheap.pages.v + (uint64_t)l->pageAlloc.chunks.v;
+	bool ok = true;
+	for (size_t ai = 0; ai < h->narenas; ai++) {
+		const struct hs_arena *a = &h->arenas[ai];
+		for (uint64_t c = 0; c < h->arena_bytes / chunk_bytes; c++) {
+			uint64_t ci = (a->base + c * chunk_bytes - h->arena_base_offset) / chunk_bytes;
+			uint64_t l2;
+			struct cs_error *err = cw_read_u64(p->core, chunks + (ci >> l2bits) * 8, &l2);
+			const uint8_t *pd = err || !l2 ? NULL
+				: cw_peek(p->core, l2 + (ci & ((1ull << l2bits) - 1)) * dsize, dsize);
+			cs_error_destroy(err);
+			if (!pd) {
+				ok = false;
+				continue;
+			}
+			for (uint64_t w = 0; w < chunk_pages / 64; w++) {
+				uint64_t alloc = rd_u64(pd + l->pallocData.pallocBits.v + w * 8);
+				uint64_t scav = rd_u64(pd + l->pallocData.scavenged.v + w * 8);
+				ret->runtime_free_pages += (uint64_t)__builtin_popcountll(~alloc);
+				ret->runtime_released_pages += (uint64_t)__builtin_popcountll(~alloc & scav);
+			}
+		}
+	}
+	ret->page_alloc_ok = ok;
+}
+
 void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	ret->page_size = h->page_size;
 	ret->arenas = h->narenas;
 	ret->arena_bytes = h->narenas * h->arena_bytes;
 	ret->runtime_pages_in_use = h->runtime_pages_in_use;
@@ -528,6 +575,7 @@ void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret)
 			ret->object_bytes += (uint64_t)s->nobj * s->elemsize;
 		ret->free_slot_bytes += (uint64_t)(s->nelems - s->nobj) * s->elemsize;
 	}
+	page_alloc_stats(h, ret);
 }
 
 /* ------------------------------------------------------------------ */
@@ -648,4 +696,15 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 	}
 	}
 	return 0;
+}
+
+size_t hs_heap_arena_count(const struct hs_heap *h)
+{
+	return h->narenas;
+}
+
+uint64_t hs_heap_arena_base(const struct hs_heap *h, size_t i, uint64_t *size_ret)
+{
+	*size_ret = i < h->narenas ? h->arena_bytes : 0;
+	return i < h->narenas ? h->arenas[i].base : 0;
 }

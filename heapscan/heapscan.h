@@ -136,6 +136,11 @@ enum hs_synth_role {
 	HS_SYNTH_PTR,		/* a pointer type without a descriptor */
 };
 
+/* The type of a closure record whose code pointer is fn: a synthetic
+ * struct named "closure pkg.f.func1" whose fields are the captured
+ * variables when DWARF has them.  NULL if fn is not a function entry. */
+CS_PUBLIC const struct hs_type *hs_closure_type(struct hs_program *p, uint64_t fn,
+						uint64_t size);
 /* Register a type corescope made up (a copy of proto with a fake unique
  * address); it is then found by hs_type_at and hs_type_by_id like any
  * other.  Owned by the program. */
@@ -233,8 +238,17 @@ struct hs_heap_stats {
 	uint64_t runtime_alloc_count;		/* sum of span allocCount */
 	uint64_t runtime_pages_in_use;		/* mheap_.pagesInUse */
 	uint64_t alloc_count_mismatches;	/* spans where ours differs */
+	uint64_t page_size;
+	/* the page allocator's bitmaps (mheap_.pages): free pages in the
+	 * arenas, and those of them released to the OS */
+	bool page_alloc_ok;
+	uint64_t runtime_free_pages, runtime_released_pages;
 };
 CS_PUBLIC void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret);
+/* Heap arena i: its first address and size. */
+CS_PUBLIC size_t hs_heap_arena_count(const struct hs_heap *h);
+CS_PUBLIC uint64_t hs_heap_arena_base(const struct hs_heap *h, size_t i,
+				      uint64_t *size_ret);
 
 /* ------------------------------------------------------------------ */
 /* Goroutines                                                          */

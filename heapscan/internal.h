@@ -225,6 +225,10 @@ bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
  * within it. */
 bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t off,
 			const struct hs_type **t_ret, uint64_t *inner_ret);
+/* The captured variables of the closure function at entry (DWARF
+ * DW_AT_go_closure_offset), as fields; returns the count. */
+size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_field *out,
+			     size_t max);
 /* Append the Go field path of offset off inside the variable type
  * (".tree.children.s[2]"). */
 bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,

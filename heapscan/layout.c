@@ -30,6 +30,11 @@ const struct hs_ldesc hs_layout_descs[] = {
 	M(mheap.sweepgen, MHEAP, "sweepgen", true),
 	M(mheap.pagesInUse, MHEAP, "pagesInUse", true),
 	M(mheap.heapArenas, MHEAP, "heapArenas|allArenas", true),
+	M(mheap.pages, MHEAP, "pages", true),
+	M(pageAlloc.chunks, "runtime.pageAlloc", "chunks", true),
+	S(pallocData.size, "runtime.pallocData", true),
+	M(pallocData.pallocBits, "runtime.pallocData", "pallocBits", true),
+	M(pallocData.scavenged, "runtime.pallocData", "scavenged", true),
 
 	S(heapArena.size, ARENA, true),
 	M(heapArena.bitmap, ARENA, "bitmap", false),
@@ -235,6 +240,8 @@ const struct hs_ldesc hs_layout_descs[] = {
 	C(c.mallocHeaderSize, "runtime.mallocHeaderSize|internal/runtime/gc.MallocHeaderSize", false),
 	S(c.spanInlineMarkBitsSize, "runtime.spanInlineMarkBits", false),
 	C(c.tinySize, "runtime._TinySize|runtime.maxTinySize|internal/runtime/gc.TinySize", true),
+	C(c.pallocChunkPages, "runtime.pallocChunkPages", true),
+	C(c.pallocChunksL2Bits, "runtime.pallocChunksL2Bits", true),
 	C(c.maxSmallSize, "runtime._MaxSmallSize|runtime.maxSmallSize|internal/runtime/gc.MaxSmallSize", true),
 };
 const size_t hs_layout_ndescs = CS_ARRAY_SIZE(hs_layout_descs);

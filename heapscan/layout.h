@@ -30,8 +30,14 @@ struct hs_lval {
 struct hs_layout {
 	struct {
 		struct hs_lval size, arenas, allspans, sweepgen, pagesInUse,
-			heapArenas;
+			heapArenas, pages;
 	} mheap;
+	struct {
+		struct hs_lval chunks;
+	} pageAlloc;
+	struct {
+		struct hs_lval size, pallocBits, scavenged;
+	} pallocData;
 	struct {
 		struct hs_lval size, bitmap, noMorePtrs, spans, pageInUse,
 			pageSpecials, pageUseSpanInlineMarkBits;
@@ -122,7 +128,7 @@ struct hs_layout {
 			kindSpecialProfile, kindSpecialWeakHandle,
 			kindSpecialCleanup, minSizeForMallocHeader,
 			mallocHeaderSize, spanInlineMarkBitsSize, tinySize,
-			maxSmallSize, stackMin;
+			maxSmallSize, pallocChunkPages, pallocChunksL2Bits;
 	} c;
 };
 

@@ -536,3 +536,47 @@ const struct hs_type *hs_type_synthetic_at(struct hs_program *p,
 		return NULL;
 	return t;
 }
+
+/* Closure records: "closure main.f.func1", with the captured variables as
+ * fields when DWARF knows them (word 0 is the code pointer F). */
+const struct hs_type *hs_closure_type(struct hs_program *p, uint64_t fn, uint64_t size)
+{
+	struct hs_func f;
+	if (!hs_find_func(p, fn, &f) || f.entry != fn)
+		return NULL;
+	uint64_t fake = 0xffd0000000000000ull | (fn << 3);
+	const struct hs_type *t = hs_type_lookup(p, fake);
+	if (t)
+		return t;
+	struct hs_type proto = { 0 };
+	proto.kind = HS_KIND_STRUCT;
+	proto.role = HS_SYNTH_CLOSURE;
+	proto.for_type = fn;
+	proto.name = cs_arena_printf(&p->arena, "closure %s", hs_func_name(p, &f));
+	struct hs_field vars[64];
+	size_t n = p->dwarf ? hs_dwarf_closure_vars(p, fn, vars, CS_ARRAY_SIZE(vars)) : 0;
+	uint64_t end = 8;
+	if (n) {
+		struct hs_field *fl = cs_arena_alloc(&p->arena, n * sizeof(*fl));
+		if (fl) {
+			memcpy(fl, vars, n * sizeof(*fl));
+			/* keep them in offset order for field lookups */
+			for (size_t i = 1; i < n; i++)
+				for (size_t j = i; j > 0 && fl[j - 1].offset > fl[j].offset; j--) {
+					struct hs_field tmp = fl[j];
+					fl[j] = fl[j - 1];
+					fl[j - 1] = tmp;
+				}
+			for (size_t i = 0; i < n; i++) {
+				const struct hs_type *ft = hs_type_at(p, fl[i].type);
+				if (ft && fl[i].offset + ft->size > end)
+					end = fl[i].offset + ft->size;
+			}
+			proto.fields = fl;
+			proto.nfields = (uint32_t)n;
+		}
+	}
+	/* The record may be rounded up to its size class. */
+	proto.size = n ? end : size;
+	return hs_type_synthetic_at(p, &proto, fake);
+}
