@@ -278,20 +278,36 @@ struct cw_frame {
 	const char *symbol;	/* NULL when unknown; valid until destroy */
 	uint64_t symbol_offset;
 	const char *module;	/* file path of the module, or NULL */
-	const char *method;	/* "cfi" (libunwind), "fp" (frame pointer),
-				 * or "regs" for the first frame */
+	const char *method;	/* how this frame was found: "regs" (the
+				 * thread's registers), "signal" (a saved
+				 * ucontext), "hook" (pclntab), "cfi"
+				 * (libunwind), "fp" (frame pointers) */
 };
 
 /*
- * Unwind an OS thread through libunwind (DWARF CFI from .eh_frame, read
- * through this core's memory map, so compressed cores work), falling back
- * to the frame-pointer chain where no CFI covers the PC (Go code).
+ * A frame-size oracle for code corewalk has no CFI for: given a pc (exact
+ * when it is not a return address), the stack pointer delta from the
+ * frame's entry, so that CFA = sp + delta + 8.  heapscan answers for Go
+ * functions from pclntab.
+ */
+struct cw_unwind_hook {
+	bool (*frame_delta)(void *arg, uint64_t pc, bool exact, int64_t *delta_ret);
+	void *arg;
+};
+
+/*
+ * Unwind an OS thread: through signal frames (the ucontext the kernel
+ * saved), through code the hook knows (Go: pclntab), through DWARF CFI
+ * from .eh_frame via libunwind (read through this core's memory map, so
+ * compressed cores work), else along the frame-pointer chain.  hook may
+ * be NULL.
  * Writes up to max frames; *n_ret gets the count.  A stop that is not
  * the natural end (unreadable memory, a loop) is reported in *stop_ret
  * (static string) and is not an error.
  */
 CS_PUBLIC struct cs_error *cw_thread_backtrace(struct cw_core *core,
 					       const struct cw_thread *thread,
+					       const struct cw_unwind_hook *hook,
 					       struct cw_frame *frames,
 					       size_t max, size_t *n_ret,
 					       const char **stop_ret) CS_MUST_CHECK;

@@ -50,6 +50,9 @@ static void regs_from_thread(struct uw_ctx *c, const struct cw_regs *r)
 /* libunwind accessors                                                 */
 /* ------------------------------------------------------------------ */
 
+static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
+				void *arg);
+
 static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
 			      unw_proc_info_t *pi, int need_unwind_info,
 			      void *arg)
@@ -82,8 +85,15 @@ static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
 	di.u.rti.segbase = hdr;
 	di.u.rti.table_data = hdr + 12;
 	di.u.rti.table_len = (unw_word_t)fde_count * 8 / sizeof(unw_word_t);
-	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi,
-						  need_unwind_info, arg);
+	int r = _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+	/* The binary-search table yields the last FDE starting at or before
+	 * ip, whether or not it covers ip (Go code in a cgo binary has no
+	 * .eh_frame FDEs at all).  Refuse what does not cover ip. */
+	if (r == 0 && (ip < pi->start_ip || ip >= pi->end_ip)) {
+		acc_put_unwind_info(as, pi, arg);
+		return -UNW_ENOINFO;
+	}
+	return r;
 }
 
 static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
@@ -227,6 +237,35 @@ static bool step_cfi(unw_addr_space_t as, struct uw_ctx *c, bool caller)
 	return true;
 }
 
+/* A frame whose size the hook knows (Go: pclntab's pcsp). */
+static bool step_hook(const struct cw_unwind_hook *hook, struct uw_ctx *c, bool exact)
+{
+	int64_t delta;
+	uint64_t pc = c->regs[UNW_X86_64_RIP], sp = c->regs[UNW_X86_64_RSP];
+	if (!hook || !hook->frame_delta || !hook->frame_delta(hook->arg, pc, exact, &delta) ||
+	    delta < 0)
+		return false;
+	uint64_t cfa = sp + (uint64_t)delta + 8, ret, bp;
+	struct cs_error *err = cw_read_u64(c->core, cfa - 8, &ret);
+	if (err) {
+		cs_error_destroy(err);
+		return false;
+	}
+	/* A frame with a size saved the caller's BP just below the return
+	 * address (Go's prologue). */
+	if (delta > 0) {
+		err = cw_read_u64(c->core, cfa - 16, &bp);
+		if (err) {
+			cs_error_destroy(err);
+			return false;
+		}
+		c->regs[UNW_X86_64_RBP] = bp;
+	}
+	c->regs[UNW_X86_64_RIP] = ret;
+	c->regs[UNW_X86_64_RSP] = cfa;
+	return true;
+}
+
 static bool step_fp(struct uw_ctx *c)
 {
 	uint64_t fp = c->regs[UNW_X86_64_RBP];
@@ -246,8 +285,58 @@ static bool step_fp(struct uw_ctx *c)
 	return true;
 }
 
+/* Is pc a signal-return trampoline (sa_restorer)?  The kernel leaves
+ * rsp pointing at the ucontext when the handler returns into it. */
+static bool is_sigreturn(struct cw_core *core, uint64_t pc)
+{
+	/* mov $15 (rt_sigreturn), %rax; syscall — what every x86_64
+	 * restorer is, with or without a symbol (glibc's __restore_rt is
+	 * local and stripped from libc's dynamic symbols). */
+	static const uint8_t code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	const uint8_t *p = cw_peek(core, pc, sizeof(code));
+	if (p && memcmp(p, code, sizeof(code)) == 0)
+		return true;
+	const char *name;
+	uint64_t off;
+	if (!cw_symbolize(core, pc, &name, &off, NULL))
+		return false;
+	return strcmp(name, "__restore_rt") == 0 ||
+	       strcmp(name, "runtime.sigreturn__sigaction") == 0 ||
+	       strcmp(name, "runtime.sigreturn.abi0") == 0 ||
+	       strcmp(name, "runtime.sigreturn") == 0;
+}
+
+/*
+ * Step through a signal frame: x86_64 ucontext_t is uc_flags, uc_link,
+ * uc_stack (24 bytes), then mcontext gregs in the order R8 R9 R10 R11 R12
+ * R13 R14 R15 RDI RSI RBP RBX RDX RAX RCX RSP RIP (sys/ucontext.h).
+ */
+static bool step_signal(struct uw_ctx *c)
+{
+	uint64_t g[17];
+	uint64_t uc = c->regs[UNW_X86_64_RSP];
+	struct cs_error *err = cw_read(c->core, uc + 40, g, sizeof(g));
+	if (err) {
+		cs_error_destroy(err);
+		return false;
+	}
+	static const int map[17] = {
+		UNW_X86_64_R8, UNW_X86_64_R9, UNW_X86_64_R10, UNW_X86_64_R11,
+		UNW_X86_64_R12, UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15,
+		UNW_X86_64_RDI, UNW_X86_64_RSI, UNW_X86_64_RBP, UNW_X86_64_RBX,
+		UNW_X86_64_RDX, UNW_X86_64_RAX, UNW_X86_64_RCX, UNW_X86_64_RSP,
+		UNW_X86_64_RIP,
+	};
+	for (int i = 0; i < 17; i++) {
+		c->regs[map[i]] = g[i];
+		c->valid[map[i]] = true;
+	}
+	return true;
+}
+
 struct cs_error *cw_thread_backtrace(struct cw_core *core,
 				     const struct cw_thread *thread,
+				     const struct cw_unwind_hook *hook,
 				     struct cw_frame *frames, size_t max,
 				     size_t *n_ret, const char **stop_ret)
 {
@@ -270,14 +359,28 @@ struct cs_error *cw_thread_backtrace(struct cw_core *core,
 		fr->pc = pc;
 		fr->sp = sp;
 		fr->method = method;
-		/* Symbolize the call site, not the return address. */
-		uint64_t lookup = n ? pc - 1 : pc;
+		/* Symbolize the call site, not the return address; a pc
+		 * restored from a signal frame is exact. */
+		bool exact = n == 0 || strcmp(method, "signal") == 0;
+		uint64_t lookup = exact ? pc : pc - 1;
 		if (cw_symbolize(core, lookup, &fr->symbol, &fr->symbol_offset,
 				 &fr->module))
 			fr->symbol_offset += pc - lookup;
 		n++;
 
-		if (step_cfi(as, &c, n > 1)) {
+		bool sig = is_sigreturn(core, pc);
+		if (sig && !fr->symbol)
+			fr->symbol = "<signal handler called>";
+		if (sig && step_signal(&c)) {
+			/* The interrupted pc is exact: no pc-1 for the next
+			 * lookup, and its stack may be anywhere (another stack
+			 * than the signal handler's). */
+			method = "signal";
+			fr->cfa = c.regs[UNW_X86_64_RSP];
+			continue;
+		} else if (step_hook(hook, &c, exact)) {
+			method = "hook";
+		} else if (step_cfi(as, &c, !exact)) {
 			method = "cfi";
 		} else if (step_fp(&c)) {
 			method = "fp";

@@ -257,3 +257,58 @@ bool hs_buildinfo_has_experiment(const struct hs_buildinfo *bi, const char *name
 	}
 	return false;
 }
+
+struct cs_error *hs_runtime_version(struct cw_core *core, char **value_ret,
+				    uint64_t *addr_ret, enum cw_source *source_ret)
+{
+	const struct cw_exe *exe = cw_core_exe(core);
+	if (!exe->image)
+		return cs_error_create(CS_ERR_NOT_FOUND, "no executable");
+	elf_version(EV_CURRENT);
+	Elf *elf = elf_memory((char *)exe->image, exe->image_size);
+	if (!elf)
+		return cs_error_create(CS_ERR_BAD_DATA, "executable: %s", elf_errmsg(-1));
+	uint64_t var = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while (!var && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < d->d_size / sizeof(Elf64_Sym); i++) {
+			GElf_Sym sym;
+			const char *n;
+			if (gelf_getsym(d, (int)i, &sym) &&
+			    (n = elf_strptr(elf, sh.sh_link, sym.st_name)) &&
+			    strcmp(n, "runtime.buildVersion") == 0) {
+				var = sym.st_value + exe->load_bias;
+				break;
+			}
+		}
+	}
+	elf_end(elf);
+	if (!var)
+		return cs_error_create(CS_ERR_NOT_FOUND, "no symbol runtime.buildVersion (stripped?)");
+	uint64_t hdr[2];
+	struct cs_error *err = cw_read(core, var, hdr, sizeof(hdr));
+	if (err)
+		return cs_error_wrap(err, "runtime.buildVersion");
+	if (hdr[1] > 256)
+		return cs_error_create(CS_ERR_BAD_DATA, "runtime.buildVersion claims %llu bytes",
+				       (unsigned long long)hdr[1]);
+	char *s = malloc(hdr[1] + 1);
+	if (!s)
+		return &cs_error_nomem;
+	err = cw_read(core, hdr[0], s, hdr[1]);
+	if (err) {
+		free(s);
+		return cs_error_wrap(err, "runtime.buildVersion bytes");
+	}
+	s[hdr[1]] = '\0';
+	const struct cw_region *r = cw_core_region_at(core, hdr[0]);
+	*value_ret = s;
+	*addr_ret = hdr[0];
+	*source_ret = r ? r->source : CW_SRC_NOT_SAVED;
+	return NULL;
+}

@@ -34,13 +34,14 @@ struct dw_global {
 
 /* A function: entry pc and its DIE (for closure layouts). */
 struct dw_func {
-	uint64_t lowpc;
+	uint64_t lowpc, highpc;
 	Dwarf_Off off;
 };
 
 struct hs_dwarf {
 	struct dw_func *funcs;	/* sorted by lowpc */
 	size_t nfuncs;
+	uint64_t bias;		/* load bias of the executable */
 	int fd;
 	Elf *elf;
 	Dwarf *dw;
@@ -74,6 +75,9 @@ static int global_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static const struct dw_entry *find_name(struct hs_dwarf *d, const char *name,
+					size_t len, int tag);
+
 struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 {
 	const struct cw_exe *exe = cw_core_exe(p->core);
@@ -106,9 +110,10 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 			do {
 				int tag = dwarf_tag(&die);
 				if (tag == DW_TAG_subprogram) {
-					Dwarf_Addr lowpc;
-					if (dwarf_lowpc(&die, &lowpc) == 0) {
-						struct dw_func fn = { lowpc, dwarf_dieoffset(&die) };
+					Dwarf_Addr lowpc, highpc;
+					if (dwarf_lowpc(&die, &lowpc) == 0 &&
+					    dwarf_highpc(&die, &highpc) == 0) {
+						struct dw_func fn = { lowpc, highpc, dwarf_dieoffset(&die) };
 						if (!CS_PUSH(d->funcs, d->nfuncs, fcap, fn)) {
 							hs_dwarf_close(d);
 							return NULL;
@@ -151,15 +156,24 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		}
 		off = next;
 	}
+	/* A -w Go binary linked externally keeps the C objects' DWARF: no
+	 * use to us without the Go runtime's types. */
 	if (d->n == 0) {
 		hs_dwarf_close(d);
 		return NULL;
 	}
 	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
+	if (!find_name(d, "runtime.mspan", strlen("runtime.mspan"), DW_TAG_structure_type)) {
+		hs_dwarf_close(d);
+		return NULL;
+	}
 	qsort(d->globals, d->nglobals, sizeof(*d->globals), global_cmp);
 	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), func_cmp);
-	for (size_t i = 0; i < d->nfuncs; i++)
+	for (size_t i = 0; i < d->nfuncs; i++) {
 		d->funcs[i].lowpc += exe->load_bias;
+		d->funcs[i].highpc += exe->load_bias;
+	}
+	d->bias = exe->load_bias;
 	/* DWARF addresses are link-time; the process may be relocated. */
 	for (size_t i = 0; i < d->nglobals; i++)
 		d->globals[i].addr += exe->load_bias;
@@ -585,4 +599,149 @@ size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_fie
 		n++;
 	} while (dwarf_siblingof(&v, &v) == 0);
 	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stack variables                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Does die's pc range cover pc (link address)? */
+static bool die_covers(Dwarf_Die *die, uint64_t pc)
+{
+	Dwarf_Addr base, start, end;
+	ptrdiff_t off = 0;
+	while ((off = dwarf_ranges(die, off, &base, &start, &end)) > 0)
+		if (pc >= start && pc < end)
+			return true;
+	return false;
+}
+
+struct var_query {
+	struct hs_program *p;
+	uint64_t pc;		/* link address */
+	uint64_t cfa;		/* the frame's canonical frame address */
+	uint64_t slot;
+	const char *name;
+	Dwarf_Die type;
+	uint64_t var_off;	/* slot's offset within the variable */
+	bool found;
+};
+
+/*
+ * Where slot lies in a variable at pc: *off_ret gets the offset within the
+ * variable.  Go's frame base is DW_OP_call_frame_cfa and stack locations
+ * are DW_OP_fbreg N, whole or in DW_OP_piece parts (a slice may live as
+ * "fbreg -24 piece 8, fbreg -64 piece 8", its cap in no place at all);
+ * register parts have no memory.
+ */
+static bool var_slot_offset(struct var_query *q, Dwarf_Die *v, uint64_t size,
+			    uint64_t *off_ret)
+{
+	Dwarf_Attribute la;
+	if (!dwarf_attr(v, DW_AT_location, &la))
+		return false;
+	Dwarf_Op *expr;
+	size_t len;
+	if (dwarf_getlocation_addr(&la, q->pc, &expr, &len, 1) != 1 || len == 0)
+		return false;
+	uint64_t piece_off = 0, loc = 0;
+	bool have_loc = false, pieces = false;
+	for (size_t i = 0; i < len; i++) {
+		switch (expr[i].atom) {
+		case DW_OP_fbreg:
+			loc = q->cfa + (uint64_t)(int64_t)expr[i].number;
+			have_loc = true;
+			break;
+		case DW_OP_call_frame_cfa:
+			loc = q->cfa;
+			have_loc = true;
+			break;
+		case DW_OP_piece:
+			pieces = true;
+			if (have_loc && q->slot >= loc && q->slot - loc < expr[i].number) {
+				*off_ret = piece_off + (q->slot - loc);
+				return true;
+			}
+			piece_off += expr[i].number;
+			have_loc = false;
+			break;
+		default:
+			/* registers and anything computed: no stack memory */
+			have_loc = false;
+			break;
+		}
+	}
+	if (!pieces && have_loc && q->slot >= loc && q->slot - loc < size) {
+		*off_ret = q->slot - loc;
+		return true;
+	}
+	return false;
+}
+
+static void scan_vars(struct var_query *q, Dwarf_Die *scope, int depth)
+{
+	Dwarf_Die c;
+	if (depth > 16 || dwarf_child(scope, &c) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&c);
+		if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+			if (die_covers(&c, q->pc))
+				scan_vars(q, &c, depth + 1);
+			continue;
+		}
+		if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter)
+			continue;
+		uint64_t off;
+		Dwarf_Attribute ta;
+		Dwarf_Die type;
+		Dwarf_Word size;
+		if (!dwarf_attr_integrate(&c, DW_AT_type, &ta) || !dwarf_formref_die(&ta, &type) ||
+		    dwarf_aggregate_size(&type, &size) != 0 || size == 0 ||
+		    !var_slot_offset(q, &c, size, &off))
+			continue;
+		Dwarf_Attribute na;
+		const char *name = dwarf_formstring(dwarf_attr_integrate(&c, DW_AT_name, &na));
+		q->name = name ? name : "?";
+		q->type = type;
+		q->var_off = off;
+		q->found = true;
+		return;
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+bool hs_dwarf_stack_var(struct hs_program *p, uint64_t pc, uint64_t cfa, uint64_t slot,
+			const char **name_ret, uint64_t *var_off_ret, uint64_t *type_die_ret,
+			const struct hs_type **type_ret, uint64_t *inner_ret)
+{
+	struct hs_dwarf *d = p->dwarf;
+	size_t lo = 0, hi = d->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->funcs[mid].lowpc <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	Dwarf_Die fn;
+	if (lo == 0 || pc >= d->funcs[lo - 1].highpc ||
+	    !dwarf_offdie(d->dw, d->funcs[lo - 1].off, &fn))
+		return false;
+	struct var_query q = { p, pc - d->bias, cfa, slot, NULL, { 0 }, 0, false };
+	scan_vars(&q, &fn, 0);
+	if (!q.found)
+		return false;
+	*name_ret = q.name;	/* libdw's string: valid while the DWARF is open */
+	*var_off_ret = q.var_off;
+	*type_die_ret = dwarf_dieoffset(&q.type);
+	const struct hs_type *t = NULL;
+	uint64_t inner = 0;
+	if (hs_dwarf_slot_type(p, dwarf_dieoffset(&q.type), q.var_off, &t, &inner)) {
+		*type_ret = t;
+		*inner_ret = inner;
+	} else {
+		*type_ret = NULL;
+		*inner_ret = 0;
+	}
+	return true;
 }

@@ -25,6 +25,7 @@
 #define G_RUNNING 2
 #define G_SYSCALL 3
 #define G_DEAD 6
+#define G_DEADEXTRA 11	/* Go 1.26+: dead, parked on an extra M for cgo */
 #define G_SCAN 0x1000
 
 const char *hs_gstatus_name(uint32_t status)
@@ -282,7 +283,8 @@ struct cs_error *hs_goroutines_load(struct hs_program *p, struct hs_goroutines *
 		memset(g, 0, sizeof(*g));
 		g->g = ga;
 		g->status = (uint32_t)hs_get(graw, gsize, &l->g.atomicstatus);
-		if ((g->status & ~(uint32_t)G_SCAN) == G_DEAD)
+		uint32_t st = g->status & ~(uint32_t)G_SCAN;
+		if (st == G_DEAD || st == G_DEADEXTRA)
 			continue;
 		g->goid = hs_get(graw, gsize, &l->g.goid);
 		g->parent_goid = hs_get(graw, gsize, &l->g.parentGoid);
@@ -341,6 +343,7 @@ void hs_goroutines_destroy(struct hs_goroutines *gs)
 /* ------------------------------------------------------------------ */
 
 struct root_ctx {
+	const struct hs_frame *fr;	/* the frame being scanned */
 	struct hs_program *p;
 	struct hs_heap *h;
 	struct hs_roots *r;
@@ -374,6 +377,16 @@ static void slot(struct root_ctx *c, uint64_t addr, uint64_t value, uint16_t fra
 		return;
 	struct hs_root root = { .slot = addr, .value = value, .kind = HS_ROOT_STACK,
 				.goroutine = c->gi, .frame = frame };
+	/* The slot's static type, from the variable DWARF places there. */
+	const char *name;
+	uint64_t var, die, inner;
+	const struct hs_type *t;
+	if (c->p->dwarf && c->fr &&
+	    hs_dwarf_stack_var(c->p, c->fr->lookup_pc, c->fr->fp, addr, &name, &var, &die,
+			       &t, &inner) && t) {
+		root.type = t->addr;
+		root.type_inner = inner;
+	}
 	if (!CS_PUSH(c->r->v, c->r->n, c->r->cap, root))
 		c->nomem = true;
 }
@@ -427,6 +440,7 @@ struct cs_error *hs_goroutine_roots(struct hs_program *p, struct hs_heap *h,
 		for (uint32_t k = 0; k < g->nframes; k++) {
 			const struct hs_frame *fr = &gs->frames[g->first_frame + k];
 			uint16_t fi = (uint16_t)CS_MIN(k, 0xffffu);
+			c->fr = fr;
 			struct hs_func f;
 			if (!hs_find_func(p, fr->pc, &f))
 				continue;
@@ -456,6 +470,7 @@ struct cs_error *hs_goroutine_roots(struct hs_program *p, struct hs_heap *h,
 					(uint64_t)so[q].ptrbytes, so[q].gcdata, fi, false };
 			}
 		}
+		c->fr = NULL;	/* stack object slots: their frames are done */
 		/* Stack objects are live when a live slot (or another live
 		 * stack object) points into them; iterate to a fixed point. */
 		for (bool again = true; again && !c->nomem;) {
@@ -485,4 +500,37 @@ bool hs_pc_fileline(struct hs_program *p, uint64_t pc, const char **file_ret,
 {
 	struct hs_func f;
 	return hs_find_func(p, pc, &f) && hs_func_fileline(p, &f, pc, file_ret, line_ret);
+}
+
+bool hs_stack_slot_name(struct hs_program *p, const struct hs_frame *f, uint64_t slot,
+			struct cs_strbuf *out)
+{
+	const char *name;
+	uint64_t var, die, inner;
+	const struct hs_type *t;
+	if (!p->dwarf || !hs_dwarf_stack_var(p, f->lookup_pc, f->fp, slot, &name, &var, &die,
+					     &t, &inner))
+		return false;
+	cs_strbuf_puts(out, name);
+	if (var)
+		hs_dwarf_slot_path(p->dwarf, die, var, out);
+	return true;
+}
+
+static bool hook_frame_delta(void *arg, uint64_t pc, bool exact, int64_t *delta_ret)
+{
+	struct hs_program *p = arg;
+	struct hs_func f;
+	uint64_t lookup = exact ? pc : pc - 1;
+	int32_t d;
+	if (!hs_find_func(p, lookup, &f) || !hs_func_spdelta(p, &f, pc, &d))
+		return false;
+	*delta_ret = d;
+	return true;
+}
+
+void hs_unwind_hook(struct hs_program *p, struct cw_unwind_hook *ret)
+{
+	ret->frame_delta = hook_frame_delta;
+	ret->arg = p;
 }

@@ -179,9 +179,6 @@ static struct cs_error *read_span(struct hs_heap *h, uint64_t addr,
 			s.inline_marks = bits && (bits[0] >> (page % 8)) & 1;
 		}
 		s.freeindex = (uint32_t)hs_get(ms, msize, &l->mspan.freeindex);
-		s.freeindex_scan = l->mspan.freeIndexForScan.ok
-			? (uint32_t)hs_get(ms, msize, &l->mspan.freeIndexForScan)
-			: s.freeindex;
 		s.alloc_bits = hs_get(ms, msize, &l->mspan.allocBits);
 		s.large_type = hs_get(ms, msize, &l->mspan.largeType);
 	}
@@ -295,14 +292,21 @@ static struct cs_error *collect_spans(struct hs_heap *h, struct span_vec *sv,
 				(unsigned long long)(a->ha + spans_off));
 			continue;
 		}
-		uint64_t prev = 0;
+		/* Skip the remaining pages of a span just taken; any other
+		 * entry may be a span start (a stale entry can point at the
+		 * same record as the span that follows it). */
+		uint64_t cur = 0, cur_end = 0;
 		for (uint64_t pg = 0; pg < h->pages_per_arena; pg++) {
 			uint64_t span = rd_u64(sp + pg * 8);
-			if (!span || span == prev)
-				continue;
-			prev = span;
 			uint64_t page_addr = a->base + pg * h->page_size;
+			if (!span || (span == cur && page_addr < cur_end))
+				continue;
+			size_t before = sv->n;
 			struct cs_error *err = read_span(h, span, a, page_addr, sv);
+			if (sv->n > before) {
+				cur = span;
+				cur_end = page_addr + sv->v[sv->n - 1].npages * h->page_size;
+			}
 			if (err) {
 				if (bad++ < 5)
 					cs_warn_error(p->warnings, true, err, "heap");
@@ -620,9 +624,12 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 	if (s->noscan)
 		return 0;
 	uint64_t size = hs_object_size(h, i);
-	uint64_t slot = s->large ? 0 : (o->addr - s->base) / s->elemsize;
-	if (slot >= s->freeindex_scan && slot < s->freeindex)
-		return 0;	/* mid-allocation: its bits may not be written */
+	/* No skipping of slots in [freeIndexForScan, freeindex): the runtime
+	 * advances freeIndexForScan only on some allocation paths (Go 1.26
+	 * malloc.go leaves it behind for small objects), so that range holds
+	 * finished objects too.  An allocation in flight at the instant of
+	 * the dump may show stale bits; at worst a scalar reads as a
+	 * pointer, which only over-approximates liveness. */
 
 	switch (p->strategy.heapbits) {
 	case HS_HEAPBITS_HEADERS: {

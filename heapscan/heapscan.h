@@ -39,6 +39,14 @@ CS_PUBLIC struct cs_error *hs_buildinfo_read(struct cw_core *core,
 					     struct hs_buildinfo **ret) CS_MUST_CHECK;
 CS_PUBLIC void hs_buildinfo_destroy(struct hs_buildinfo *bi);
 
+/* The version string the runtime itself reports (runtime.buildVersion, a
+ * string in .data pointing into .rodata): its value, the address of its
+ * bytes and where they were read from (in a kernel core, the executable
+ * overlay).  Needs the symbol table. */
+CS_PUBLIC struct cs_error *hs_runtime_version(struct cw_core *core, char **value_ret,
+					      uint64_t *addr_ret,
+					      enum cw_source *source_ret) CS_MUST_CHECK;
+
 /* True if the experiment (e.g. "noswissmap") is in the build's
  * GOEXPERIMENT list. */
 CS_PUBLIC bool hs_buildinfo_has_experiment(const struct hs_buildinfo *bi,
@@ -184,7 +192,7 @@ struct hs_span {
 	uint64_t elemsize;	/* slot size */
 	uint32_t nelems;
 	uint32_t alloc_count;	/* the runtime's allocCount */
-	uint32_t freeindex, freeindex_scan;
+	uint32_t freeindex;
 	uint32_t first_obj, nobj;	/* objects [first_obj, first_obj+nobj) */
 	uint32_t word0;		/* first allocation word */
 	uint32_t div_mul;	/* slot = (offset * div_mul) >> 32 */
@@ -320,6 +328,13 @@ CS_PUBLIC const char *hs_gstatus_name(uint32_t status);
 CS_PUBLIC struct cs_error *hs_goroutine_roots(struct hs_program *p, struct hs_heap *h,
 					      const struct hs_goroutines *gs,
 					      struct hs_roots *r) CS_MUST_CHECK;
+/* Name the stack slot of frame f: the variable (and field path) DWARF
+ * places there ("buf", "req.ctx").  False without DWARF or when no
+ * variable covers the slot. */
+CS_PUBLIC bool hs_stack_slot_name(struct hs_program *p, const struct hs_frame *f,
+				  uint64_t slot, struct cs_strbuf *out);
+/* A corewalk unwind hook that sizes Go frames from pclntab. */
+CS_PUBLIC void hs_unwind_hook(struct hs_program *p, struct cw_unwind_hook *ret);
 /* Source position of a pc (the physical function, no inlining). */
 CS_PUBLIC bool hs_pc_fileline(struct hs_program *p, uint64_t pc, const char **file_ret,
 			      int32_t *line_ret);

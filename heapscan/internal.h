@@ -229,6 +229,12 @@ bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t of
  * DW_AT_go_closure_offset), as fields; returns the count. */
 size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_field *out,
 			     size_t max);
+/* The local variable or parameter of the function at pc whose storage
+ * (CFA-relative at pc) holds slot: its name, slot's offset within it, its
+ * type's DIE, and the static type at slot (as hs_dwarf_slot_type). */
+bool hs_dwarf_stack_var(struct hs_program *p, uint64_t pc, uint64_t cfa, uint64_t slot,
+			const char **name_ret, uint64_t *var_off_ret, uint64_t *type_die_ret,
+			const struct hs_type **type_ret, uint64_t *inner_ret);
 /* Append the Go field path of offset off inside the variable type
  * (".tree.children.s[2]"). */
 bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,

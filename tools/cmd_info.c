@@ -50,8 +50,14 @@ const char *cli_signal_name(int sig)
 	return buf;
 }
 
+struct rtver {
+	char *value;
+	uint64_t addr;
+	enum cw_source source;
+};
+
 static void info_json(struct cli *cli, struct cw_core *core,
-		      const struct hs_buildinfo *bi)
+		      const struct hs_buildinfo *bi, const struct rtver *rv)
 {
 	const struct cw_input_info *in = cw_core_input(core);
 	const struct cw_process *p = cw_core_process(core);
@@ -140,6 +146,16 @@ static void info_json(struct cli *cli, struct cw_core *core,
 		json_kv_string(&j, "main_path", bi->main_path);
 		json_kv_addr(&j, "buildinfo_address", bi->addr);
 		json_kv_string(&j, "buildinfo_source", cli_source_name(bi->source));
+		json_key(&j, "runtime_version");
+		if (rv->value) {
+			json_begin_object(&j);
+			json_kv_string(&j, "value", rv->value);
+			json_kv_addr(&j, "address", rv->addr);
+			json_kv_string(&j, "source", cli_source_name(rv->source));
+			json_end_object(&j);
+		} else {
+			json_null(&j);
+		}
 		json_end_object(&j);
 	} else {
 		json_null(&j);
@@ -173,7 +189,7 @@ static void print_id_line(struct cli *cli, const char *what, const char *file_id
 }
 
 static void info_text(struct cli *cli, struct cw_core *core,
-		      const struct hs_buildinfo *bi)
+		      const struct hs_buildinfo *bi, const struct rtver *rv)
 {
 	const struct cw_input_info *in = cw_core_input(core);
 	const struct cw_process *p = cw_core_process(core);
@@ -267,6 +283,11 @@ static void info_text(struct cli *cli, struct cw_core *core,
 			out_escaped(stdout, bi->experiments);
 		}
 		putchar('\n');
+		if (rv->value && strcmp(rv->value, bi->version) != 0) {
+			printf("%-12s   runtime.buildVersion says ", "");
+			out_escaped(stdout, rv->value);
+			putchar('\n');
+		}
 		if (bi->main_path) {
 			printf("%-12s   %smain package:%s ", "", sty_dim(cli), sty_off(cli));
 			out_escaped(stdout, bi->main_path);
@@ -298,10 +319,16 @@ static int run_info(struct cli *cli)
 	struct cs_error *err = hs_buildinfo_read(core, &bi);
 	if (err)
 		cs_warn_error(cw_core_warnings(core), false, err, NULL);
+	struct rtver rv = { 0 };
+	if (bi) {
+		err = hs_runtime_version(core, &rv.value, &rv.addr, &rv.source);
+		cs_error_destroy(err);	/* stripped binaries have no symbol: fine */
+	}
 	if (cli->json)
-		info_json(cli, core, bi);
+		info_json(cli, core, bi, &rv);
 	else
-		info_text(cli, core, bi);
+		info_text(cli, core, bi, &rv);
+	free(rv.value);
 	hs_buildinfo_destroy(bi);
 	rc = cli_finish(cli, core);
 	cw_core_destroy(core);

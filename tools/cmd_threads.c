@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "cli.h"
+#include "heapscan.h"
 
 #define MAX_FRAMES 256
 
@@ -37,6 +38,17 @@ static int run_threads(struct cli *cli)
 	if (rc)
 		return rc;
 	bool bt = cli_flag(cli, "bt");
+	/* Go frames have no CFI in most binaries: let pclntab size them. */
+	struct hs_program *prog = NULL;
+	struct cw_unwind_hook hook = { 0 };
+	if (bt) {
+		struct cs_error *err = hs_program_open(core, &prog);
+		if (err)
+			cs_warn_error(cw_core_warnings(core), false, err,
+				      "Go frames will be unwound by frame pointers");
+		else
+			hs_unwind_hook(prog, &hook);
+	}
 	size_t nt = cw_core_thread_count(core);
 	struct cw_frame *frames = calloc(MAX_FRAMES, sizeof(*frames));
 	if (!frames) {
@@ -55,8 +67,8 @@ static int run_threads(struct cli *cli)
 		size_t nf = 0;
 		const char *stop = NULL;
 		if (bt) {
-			struct cs_error *err = cw_thread_backtrace(core, t, frames, MAX_FRAMES,
-								   &nf, &stop);
+			struct cs_error *err = cw_thread_backtrace(core, t, prog ? &hook : NULL,
+								   frames, MAX_FRAMES, &nf, &stop);
 			if (err)
 				cs_warn_error(cw_core_warnings(core), false, err, "backtrace");
 		}
@@ -117,6 +129,7 @@ static int run_threads(struct cli *cli)
 		json_emit(cli, core, &j);
 	}
 	json_deinit(&j);
+	hs_program_destroy(prog);
 	free(frames);
 	rc = cli_finish(cli, core);
 	cw_core_destroy(core);

@@ -44,11 +44,12 @@ char *cli_root_name(struct cli_session *s, size_t root)
 			const struct hs_goroutine *g = &s->gs->v[r->goroutine];
 			const struct hs_frame *f = r->frame < g->nframes
 				? &s->gs->frames[g->first_frame + r->frame] : NULL;
-			cs_strbuf_printf(&b, "goroutine %llu frame %u %s", (unsigned long long)g->goid,
-					 r->frame, f && f->func ? f->func : "?");
-			if (f)
-				cs_strbuf_printf(&b, " %s%+lld", r->slot < f->varp ? "varp" : "argp",
-						 (long long)(r->slot - (r->slot < f->varp ? f->varp : f->argp)));
+			cs_strbuf_printf(&b, "goroutine %llu %s ", (unsigned long long)g->goid,
+					 f && f->func ? f->func : "?");
+			if (!f || !hs_stack_slot_name(s->prog, f, r->slot, &b))
+				cs_strbuf_printf(&b, "frame %u slot %s%+lld", r->frame,
+						 f && r->slot < f->varp ? "varp" : "argp",
+						 f ? (long long)(r->slot - (r->slot < f->varp ? f->varp : f->argp)) : 0LL);
 			break;
 		}
 		/* fall through */
@@ -226,14 +227,13 @@ static int run_why(struct cli *cli)
 	const char *type = cli_opt(cli, "type");
 	int modes = (cli->nargs > 1) + (type != NULL) + (largest > 0);
 	if (modes != 1)
-		return usage_error(cli, "give exactly one of ADDR, --type NAME or --largest N");
-	uint64_t addr = 0;
-	if (cli->nargs > 1) {
+		return usage_error(cli, "give ADDR..., --type NAME or --largest N (one of them)");
+	for (size_t i = 1; i < cli->nargs; i++) {
 		char *end;
-		addr = strtoull(cli->args[1], &end, 0);
-		if (*end || !*cli->args[1])
+		strtoull(cli->args[i], &end, 0);
+		if (*end || !*cli->args[i])
 			return usage_error(cli, "ADDR must be an address such as 0xc000123000, not '%s'",
-					   cli->args[1]);
+					   cli->args[i]);
 	}
 	struct cli_session s;
 	int rc = cli_session_open(cli, &s, CLI_NEED_GRAPH);
@@ -243,15 +243,19 @@ static int run_why(struct cli *cli)
 	size_t nt = 0;
 	uint32_t n = rg_node_count(s.graph);
 	if (cli->nargs > 1) {
-		uint32_t o = hs_heap_find(s.heap, addr);
-		if (o == HS_NONE) {
-			fprintf(stderr, "corescope: %s: 0x%" PRIx64 " is not inside an allocated heap object\n",
-				cli->args[0], addr);
-			cli_session_close(cli, &s);
-			return EXIT_INPUT;
+		targets = malloc(cli->nargs * sizeof(*targets));
+		for (size_t i = 1; targets && i < cli->nargs; i++) {
+			uint64_t addr = strtoull(cli->args[i], NULL, 0);
+			uint32_t o = hs_heap_find(s.heap, addr);
+			if (o == HS_NONE) {
+				fprintf(stderr, "corescope: %s: 0x%" PRIx64 " is not inside an allocated heap object\n",
+					cli->args[0], addr);
+				free(targets);
+				cli_session_close(cli, &s);
+				return EXIT_INPUT;
+			}
+			targets[nt++] = o;
 		}
-		targets = malloc(sizeof(*targets));
-		targets[nt++] = o;
 	} else {
 		size_t want = largest ? (size_t)largest : 1;
 		targets = calloc(want, sizeof(*targets));
@@ -313,19 +317,19 @@ static int run_why(struct cli *cli)
 const struct command cmd_why = {
 	.name = "why",
 	.summary = "what keeps an object alive, and through which path",
-	.usage = "CORE [ADDR]",
+	.usage = "CORE [ADDR...]",
 	.description =
 		"Explain why a heap object is alive: the shortest path from each class of\n"
 		"root (global variable, goroutine stack, finalizer/special, other) to it,\n"
 		"every hop named the Go way (.field, [i], [key \"k\"], .(T), closures),\n"
 		"with each object's address, type, size and retained size; then the chain\n"
-		"of dominators: the objects every path goes through.  ADDR may point\n"
-		"anywhere inside the object.  Instead of ADDR: --type NAME picks the live\n"
+		"of dominators: the objects every path goes through.  Each ADDR may point\n"
+		"anywhere inside an object.  Instead of ADDR: --type NAME picks the live\n"
 		"object of that type that retains the most, --largest N the N objects that\n"
 		"retain the most.",
 	.example = "corescope why core.1234 0xc000a80000 --paths 3",
 	.opts = why_opts,
 	.min_args = 1,
-	.max_args = 2,
+	.max_args = 100000,
 	.run = run_why,
 };

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"corescope/tests/harness/manifest"
+	"corescope/tests/scenarios/truth"
+)
+
+// Status of one check.
+type Status int
+
+// Check outcomes.
+const (
+	Pass Status = iota
+	Fail
+	Skip
+)
+
+// Result is what a check returns.
+type Result struct {
+	Status Status
+	Reason string
+}
+
+func pass() Result { return Result{Status: Pass} }
+func failf(format string, args ...interface{}) Result {
+	return Result{Fail, fmt.Sprintf(format, args...)}
+}
+func skipf(format string, args ...interface{}) Result {
+	return Result{Skip, fmt.Sprintf(format, args...)}
+}
+
+// Env is what every check may use besides its capture.
+type Env struct {
+	All         []manifest.Capture // every capture (to find siblings)
+	ManifestDir string
+	Corescope   string        // "" when not given: corescope checks SKIP
+	Timeout     time.Duration // for external commands
+}
+
+// Capture is one manifest entry with its files loaded lazily.
+type Capture struct {
+	*manifest.Capture
+	env *Env
+
+	phdrs    []Segment
+	notes    *Notes
+	loadErrs map[string]error
+	cs       map[string]*csOutcome // memoized corescope runs
+}
+
+// Path resolves a manifest-relative path.
+func (c *Capture) Path(rel string) string { return manifest.Path(c.env.ManifestDir, rel) }
+
+// Segments returns the PT_LOAD segments from the saved eu-readelf -l output.
+func (c *Capture) Segments() ([]Segment, error) {
+	if c.phdrs == nil && c.loadErrs["phdrs"] == nil {
+		b, err := os.ReadFile(c.Path(c.Phdrs))
+		if err == nil {
+			c.phdrs, err = ParsePhdrs(string(b))
+		}
+		c.loadErrs["phdrs"] = err
+	}
+	return c.phdrs, c.loadErrs["phdrs"]
+}
+
+// Notes returns the notes from the saved eu-readelf -n output.
+func (c *Capture) Notes() (*Notes, error) {
+	if c.notes == nil && c.loadErrs["notes"] == nil {
+		b, err := os.ReadFile(c.Path(c.Capture.Notes))
+		if err == nil {
+			c.notes, err = ParseNotes(string(b))
+		}
+		c.loadErrs["notes"] = err
+	}
+	return c.notes, c.loadErrs["notes"]
+}
+
+// Check is a named check of one capture against its truth.
+type Check struct {
+	Group string // first component of the check name
+	Name  string // last component
+	// Methods limits the check to some capture methods (nil: all).
+	Methods []string
+	// When limits the check to captures it is about (nil: all): a check
+	// that does not apply prints no line at all, so SKIP keeps meaning
+	// "could not run here".
+	When func(c *Capture) bool
+	Run  func(c *Capture, t *truth.Truth) Result
+}
+
+// registry lists every check in output order. Later checks (those that run
+// corescope --json and compare with the truth) are added here.
+var registry = []Check{
+	{Group: "foundation", Name: "capture", Run: func(*Capture, *truth.Truth) Result { return pass() }},
+	{Group: "foundation", Name: "planted-in-load", Run: checkPlantedInLoad},
+	{Group: "foundation", Name: "planted-bytes", Run: checkPlantedBytes},
+	{Group: "foundation", Name: "threads", Run: checkThreads},
+	{Group: "foundation", Name: "prpsinfo-pid", Run: checkPID},
+	{Group: "foundation", Name: "traceback-goroutines", Methods: []string{"kernel"}, Run: checkTracebackGoroutines},
+}
+
+func (k *Check) applies(method string) bool {
+	if k.Methods == nil {
+		return true
+	}
+	for _, m := range k.Methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// runChecks runs every applicable check of the registry on one capture.
+// Skipped and failed captures give SKIP and FAIL lines for every check.
+func runChecks(env *Env, mc *manifest.Capture, filter *regexp.Regexp) {
+	c := &Capture{Capture: mc, env: env, loadErrs: map[string]error{}}
+	var t *truth.Truth
+	var loadErr error
+	if mc.Status == manifest.StatusOK {
+		t, loadErr = truth.Load(c.Path(mc.Truth))
+	}
+	for i := range registry {
+		k := &registry[i]
+		if !k.applies(mc.Method) || (k.When != nil && !k.When(c)) {
+			continue
+		}
+		name := strings.Join([]string{k.Group, mc.GoVersion, mc.Variant, mc.Scenario, mc.Method, k.Name}, "/")
+		if filter != nil && !filter.MatchString(name) {
+			continue
+		}
+		var r Result
+		switch {
+		case mc.Status == manifest.StatusSkip:
+			r = skipf("capture skipped: %s", mc.Reason)
+		case mc.Status != manifest.StatusOK:
+			r = failf("capture %s: %s", mc.Status, mc.Reason)
+		case loadErr != nil:
+			r = failf("truth: %v", loadErr)
+		default:
+			r = safeRun(k, c, t)
+		}
+		report(name, r)
+	}
+}
+
+func safeRun(k *Check, c *Capture, t *truth.Truth) (r Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = failf("check panicked: %v", p)
+		}
+	}()
+	return k.Run(c, t)
+}
+
+// ---------------------------------------------------------------------------
+// Foundation checks: they use only the truth and the saved eu-readelf
+// outputs (and, for planted-bytes, the core's bytes), never corescope.
+
+// checkPlantedInLoad: every planted object's [addr, addr+size) is saved in
+// the core: covered by the file-backed part [vaddr, vaddr+filesz) of
+// PT_LOAD segments. Adjacent segments may share an object (the kernel
+// splits mappings into several VMAs), so coverage is by their union.
+func checkPlantedInLoad(c *Capture, t *truth.Truth) Result {
+	segs, err := c.Segments()
+	if err != nil {
+		return failf("phdrs: %v", err)
+	}
+	if len(t.Objects) == 0 {
+		return failf("truth lists no planted objects")
+	}
+	var bad []string
+	for _, o := range t.Objects {
+		if o.Size == 0 {
+			bad = append(bad, o.ID+": size 0 in truth")
+			continue
+		}
+		if gap, ok := coveredBySegments(segs, uint64(o.Addr), uint64(o.Addr)+o.Size); !ok {
+			bad = append(bad, fmt.Sprintf("%s [%#x,+%d): %#x not in a saved PT_LOAD", o.ID, uint64(o.Addr), o.Size, gap))
+		}
+	}
+	if len(bad) > 0 {
+		return failf("%d of %d objects not saved: %s", len(bad), len(t.Objects), firstN(bad, 5))
+	}
+	return pass()
+}
+
+// checkThreads: the NT_PRSTATUS thread ids are exactly the truth's threads.
+func checkThreads(c *Capture, t *truth.Truth) Result {
+	n, err := c.Notes()
+	if err != nil {
+		return failf("notes: %v", err)
+	}
+	core := map[int]bool{}
+	for _, id := range n.PRStatusPIDs {
+		if core[id] {
+			return failf("thread %d has two NT_PRSTATUS notes", id)
+		}
+		core[id] = true
+	}
+	want := map[int]bool{}
+	for _, id := range t.Threads {
+		want[id] = true
+	}
+	var missing, extra []string
+	for id := range want {
+		if !core[id] {
+			missing = append(missing, fmt.Sprint(id))
+		}
+	}
+	for id := range core {
+		if !want[id] {
+			extra = append(extra, fmt.Sprint(id))
+		}
+	}
+	if len(missing)+len(extra) > 0 {
+		sort.Strings(missing)
+		sort.Strings(extra)
+		return failf("NT_PRSTATUS threads %v vs truth %v: missing %v, extra %v", n.PRStatusPIDs, t.Threads, missing, extra)
+	}
+	return pass()
+}
+
+// checkPID: NT_PRPSINFO's pid is the truth's pid.
+func checkPID(c *Capture, t *truth.Truth) Result {
+	n, err := c.Notes()
+	if err != nil {
+		return failf("notes: %v", err)
+	}
+	if n.PRPSInfoPID == 0 {
+		return failf("no NT_PRPSINFO pid in the notes")
+	}
+	if n.PRPSInfoPID != t.PID {
+		return failf("NT_PRPSINFO pid %d, truth pid %d", n.PRPSInfoPID, t.PID)
+	}
+	return pass()
+}
+
+// checkTracebackGoroutines compares the runtime's GOTRACEBACK=crash output
+// with the truth. The crash traceback shows more than runtime.Stack did:
+// system goroutines (GC workers, finalizer goroutine...), per-thread
+// sections with "goroutine 0" (an M's g0), and possibly a goroutine twice.
+// The precise relation asserted:
+//   - the goroutines with goid != 0 that are not system goroutines (by the
+//     runtime's own rule, see truth.IsSystemGoroutine) are exactly the
+//     truth's list, by goid, and there are goroutines.total of them;
+//   - each has the truth's state and wait reason.
+func checkTracebackGoroutines(c *Capture, t *truth.Truth) Result {
+	if c.Traceback == "" {
+		return failf("manifest names no traceback file")
+	}
+	b, err := os.ReadFile(c.Path(c.Traceback))
+	if err != nil {
+		return failf("%v", err)
+	}
+	all := truth.ParseTraceback(string(b))
+	if len(all) == 0 {
+		return failf("no goroutine headers in %s", c.Traceback)
+	}
+	user := map[int64]*truth.TracebackGoroutine{}
+	system := 0
+	for i := range all {
+		g := &all[i]
+		if g.Goid == 0 {
+			continue
+		}
+		if truth.IsSystemGoroutine(g) {
+			system++
+			continue
+		}
+		if _, dup := user[g.Goid]; !dup {
+			user[g.Goid] = g
+		}
+	}
+	var problems []string
+	if len(user) != t.Goroutines.Total {
+		problems = append(problems, fmt.Sprintf("%d user goroutines in the traceback, goroutines.total %d", len(user), t.Goroutines.Total))
+	}
+	want := map[int64]bool{}
+	for _, g := range t.Goroutines.List {
+		want[g.Goid] = true
+		tg, ok := user[g.Goid]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("goroutine %d (%s) missing from the traceback", g.Goid, g.StartFunction))
+			continue
+		}
+		st, why := truth.StatusOf(tg.RawStatus)
+		if st != g.State || why != g.WaitReason {
+			problems = append(problems, fmt.Sprintf("goroutine %d: traceback [%s], truth %s/%q", g.Goid, tg.RawStatus, g.State, g.WaitReason))
+		}
+	}
+	for id, g := range user {
+		if !want[id] {
+			problems = append(problems, fmt.Sprintf("goroutine %d (start %s) in the traceback, not in the truth", id, g.Start()))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return failf("%d problems (%d system goroutines ignored): %s", len(problems), system, firstN(problems, 5))
+	}
+	return pass()
+}
+
+func firstN(list []string, n int) string {
+	if len(list) <= n {
+		return strings.Join(list, "; ")
+	}
+	return strings.Join(list[:n], "; ") + fmt.Sprintf("; ... (%d more)", len(list)-n)
+}

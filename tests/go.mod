@@ -1,0 +1,3 @@
+module corescope/tests
+
+go 1.19
