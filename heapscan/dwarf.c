@@ -563,10 +563,9 @@ bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
 #define DW_AT_go_closure_offset 0x2907
 #define MAX_CAPTURED 256
 
-size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_field *out,
-			     size_t max)
+/* The subprogram DIE whose entry is exactly entry. */
+static bool func_at_entry(struct hs_dwarf *d, uint64_t entry, Dwarf_Die *ret)
 {
-	struct hs_dwarf *d = p->dwarf;
 	size_t lo = 0, hi = d->nfuncs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -575,9 +574,32 @@ size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_fie
 		else
 			hi = mid;
 	}
+	return lo < d->nfuncs && d->funcs[lo].lowpc == entry &&
+	       dwarf_offdie(d->dw, d->funcs[lo].off, ret);
+}
+
+size_t hs_dwarf_func_var_names(struct hs_program *p, uint64_t entry, const char **out,
+			       size_t max)
+{
 	Dwarf_Die fn, v;
-	if (lo == d->nfuncs || d->funcs[lo].lowpc != entry ||
-	    !dwarf_offdie(d->dw, d->funcs[lo].off, &fn) || dwarf_child(&fn, &v) != 0)
+	if (!func_at_entry(p->dwarf, entry, &fn) || dwarf_child(&fn, &v) != 0)
+		return 0;
+	size_t n = 0;
+	do {
+		if (dwarf_tag(&v) != DW_TAG_variable || n == max)
+			continue;
+		const char *name = dwarf_diename(&v);
+		if (name)
+			out[n++] = name[0] == '&' ? name + 1 : name;
+	} while (dwarf_siblingof(&v, &v) == 0);
+	return n;
+}
+
+size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_field *out,
+			     size_t max)
+{
+	Dwarf_Die fn, v;
+	if (!func_at_entry(p->dwarf, entry, &fn) || dwarf_child(&fn, &v) != 0)
 		return 0;
 	size_t n = 0;
 	do {

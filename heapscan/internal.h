@@ -235,6 +235,14 @@ size_t hs_dwarf_closure_vars(struct hs_program *p, uint64_t entry, struct hs_fie
 bool hs_dwarf_stack_var(struct hs_program *p, uint64_t pc, uint64_t cfa, uint64_t slot,
 			const char **name_ret, uint64_t *var_off_ret, uint64_t *type_die_ret,
 			const struct hs_type **type_ret, uint64_t *inner_ret);
+/* Names of the variables DWARF lists for the function at entry ("&x"
+ * reduced to "x"); returns the count. */
+size_t hs_dwarf_func_var_names(struct hs_program *p, uint64_t entry, const char **out,
+			       size_t max);
+/* types.c: the closure record type ("struct { F uintptr; … }") whose
+ * captured fields all bear these names, or NULL (none, or ambiguous). */
+const struct hs_type *hs_closure_struct(struct hs_program *p, const char *const *names,
+					size_t n);
 /* Append the Go field path of offset off inside the variable type
  * (".tree.children.s[2]"). */
 bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
@@ -284,6 +292,7 @@ struct hs_program {
 	struct hs_alias { uint64_t value, slot; } *aliases;
 	size_t naliases;
 	bool aliases_built;
+	bool types_indexed;	/* every descriptor decoded (closure search) */
 };
 
 /* ------------------------------------------------------------------ */

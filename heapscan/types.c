@@ -555,6 +555,18 @@ const struct hs_type *hs_closure_type(struct hs_program *p, uint64_t fn, uint64_
 	proto.name = cs_arena_printf(&p->arena, "closure %s", hs_func_name(p, &f));
 	struct hs_field vars[64];
 	size_t n = p->dwarf ? hs_dwarf_closure_vars(p, fn, vars, CS_ARRAY_SIZE(vars)) : 0;
+	if (!n && p->dwarf) {
+		/* Go before 1.23 does not say where captures live; the
+		 * closure's struct type does, and its field names are the
+		 * closure's variable names. */
+		const char *names[64];
+		size_t nn = hs_dwarf_func_var_names(p, fn, names, CS_ARRAY_SIZE(names));
+		const struct hs_type *st = nn ? hs_closure_struct(p, names, nn) : NULL;
+		if (st) {
+			n = st->nfields - 1;
+			memcpy(vars, st->fields + 1, n * sizeof(*vars));
+		}
+	}
 	uint64_t end = 8;
 	if (n) {
 		struct hs_field *fl = cs_arena_alloc(&p->arena, n * sizeof(*fl));
@@ -579,4 +591,81 @@ const struct hs_type *hs_closure_type(struct hs_program *p, uint64_t fn, uint64_
 	/* The record may be rounded up to its size class. */
 	proto.size = n ? end : size;
 	return hs_type_synthetic_at(p, &proto, fake);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding type descriptors without a name table                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every type descriptor of the modules, found by scanning their types
+ * sections at 8-byte alignment for records that decode as one (kind, sizes
+ * and a name that resolve).  typelinks lists only some types; closure
+ * records' struct types, for one, are not among them.  Done once, on
+ * demand.
+ */
+static void index_all_types(struct hs_program *p)
+{
+	if (p->types_indexed)
+		return;
+	p->types_indexed = true;
+	for (size_t m = 0; m < p->nmods; m++) {
+		const struct hs_module *mod = &p->mods[m];
+		uint64_t len = mod->etypes > mod->types ? mod->etypes - mod->types : 0;
+		if (len > (1ull << 30))
+			continue;
+		struct cs_error *err = NULL;
+		const uint8_t *d = hs_map(p, mod->types, len, &err);
+		cs_error_destroy(err);
+		if (!d)
+			continue;
+		for (uint64_t off = 0; off + TYPE_HDR <= len; off += 8) {
+			const uint8_t *r = d + off;
+			uint64_t size = rd_u64(r), ptrbytes = rd_u64(r + 8);
+			uint8_t kind = r[23] & KIND_MASK;
+			int32_t nameoff;
+			memcpy(&nameoff, r + 40, 4);
+			if (kind == 0 || kind > 26 || ptrbytes > size || size > (1ull << 40) ||
+			    nameoff <= 0 || (uint64_t)nameoff >= len)
+				continue;
+			/* the name: flags byte, then a 1-2 byte length */
+			const uint8_t *nm = d + nameoff;
+			if ((uint64_t)nameoff + 3 > len || (nm[0] & 0xe0) || !nm[1])
+				continue;
+			hs_type_at(p, mod->types + off);
+		}
+	}
+}
+
+const struct hs_type *hs_closure_struct(struct hs_program *p, const char *const *names,
+					size_t n)
+{
+	index_all_types(p);
+	const struct hs_type *best = NULL;
+	bool ambiguous = false;
+	for (size_t i = 1; i < p->types.n; i++) {
+		const struct hs_type *t = p->types.v[i];
+		if (t->kind != HS_KIND_STRUCT || t->synthetic || t->nfields < 2 ||
+		    strncmp(t->name, "struct { F uintptr;", 19) != 0 ||
+		    (strcmp(t->fields[0].name, "F") != 0 &&
+		     strcmp(t->fields[0].name, ".F") != 0))	/* ".F" to 1.21 */
+			continue;
+		bool all = true;
+		for (uint32_t f = 1; f < t->nfields && all; f++) {
+			bool found = false;
+			for (size_t k = 0; k < n && !found; k++)
+				found = strcmp(names[k], t->fields[f].name) == 0;
+			all = found;
+		}
+		if (!all)
+			continue;
+		if (!best || t->nfields > best->nfields) {
+			best = t;
+			ambiguous = false;
+		} else if (t->nfields == best->nfields && strcmp(t->name, best->name) != 0) {
+			/* the same name is the same type (found twice) */
+			ambiguous = true;
+		}
+	}
+	return ambiguous ? NULL : best;
 }

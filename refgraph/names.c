@@ -196,7 +196,7 @@ void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t off,
 		cs_strbuf_printf(out, "+0x%" PRIx64, off);
 		return;
 	}
-	if (t->synthetic) {
+	if (t->synthetic && !(t->role == HS_SYNTH_CLOSURE && t->nfields)) {
 		struct hs_map_layout ml;
 		hs_program_map_layout(p, &ml);
 		switch (t->role) {
@@ -225,7 +225,7 @@ void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t off,
 			return;
 		}
 	}
-	uint64_t count = hs_object_size(g->h, obj) / t->size;
+	uint64_t count = t->role == HS_SYNTH_CLOSURE ? 1 : hs_object_size(g->h, obj) / t->size;
 	uint64_t idx = off / t->size, in = off % t->size;
 	if (count > 1)
 		cs_strbuf_printf(out, "[%" PRIu64 "]", idx);

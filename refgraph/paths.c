@@ -128,3 +128,14 @@ size_t rg_dominator_chain(const struct rg_graph *g, uint32_t obj, uint32_t *out,
 		out[n++] = v;
 	return n;
 }
+
+uint32_t rg_owner_group(const struct rg_graph *g, uint32_t obj)
+{
+	if (obj >= g->n)
+		return HS_NONE;
+	uint32_t v = g->idom[obj];
+	/* idom chains are acyclic and at most n long */
+	for (uint32_t steps = 0; RG_IS_OBJECT(v) && steps < g->n; steps++)
+		v = g->idom[v];
+	return RG_IS_GROUP(v) ? v - RG_GROUP_NODE(0) : HS_NONE;
+}

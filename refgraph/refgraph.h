@@ -128,6 +128,9 @@ CS_PUBLIC struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 				    unsigned per_class, struct rg_path **ret,
 				    size_t *n_ret) CS_MUST_CHECK;
 CS_PUBLIC void rg_paths_free(struct rg_path *paths, size_t n);
+/* The root group that alone keeps obj alive (the top of its dominator
+ * chain), or HS_NONE when several roots share it or it is dead. */
+CS_PUBLIC uint32_t rg_owner_group(const struct rg_graph *g, uint32_t obj);
 /* The chain of immediate dominators of obj, nearest first, ending with
  * its root group, class or RG_SUPER_ROOT node.  Returns the count. */
 CS_PUBLIC size_t rg_dominator_chain(const struct rg_graph *g, uint32_t obj,
@@ -140,6 +143,37 @@ CS_PUBLIC char *rg_hop_name(const struct rg_graph *g, uint32_t from, uint32_t to
 /* Append the name of offset off inside object obj. */
 CS_PUBLIC void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t off,
 			      struct cs_strbuf *out);
+
+/* ------------------------------------------------------------------ */
+/* Leak suspects                                                       */
+/* ------------------------------------------------------------------ */
+
+struct rg_element_type {
+	uint32_t type;		/* type id, 0 untyped */
+	uint64_t count, retained;
+};
+
+/* A root group, or an object no single root owns, that keeps at least
+ * the asked share of the live heap alive by itself. */
+struct rg_suspect {
+	uint32_t node;		/* RG_GROUP_NODE(group) or an object */
+	uint32_t group;		/* the group, HS_NONE for a shared object */
+	uint64_t retained;
+	/* Down the dominator tree while one child holds >= 80%: the object
+	 * whose bytes spread over many children (the growing map or slice),
+	 * or the group itself. */
+	uint32_t accumulation;
+	uint32_t nchildren;
+	struct rg_element_type elements[8];	/* its children by type */
+	uint32_t nelements;
+	/* One object typical of the bulk, for showing a path. */
+	uint32_t representative;
+};
+/* Suspects retaining >= share (0.10 for 10%) of the live heap, largest
+ * first; *ret is malloc'ed. */
+CS_PUBLIC struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
+					    struct rg_suspect **ret,
+					    size_t *n_ret) CS_MUST_CHECK;
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */

@@ -151,12 +151,8 @@ static void assign_closure(struct typer *t, uint32_t obj)
 		cs_error_destroy(err);
 		return;
 	}
-	const char *name = hs_func_name_at(t->p, fn);
-	if (!name)
-		return;
-	const struct hs_type *ty = synth_get(t, HS_SYNTH_CLOSURE, fn, "closure %s", name,
-					     hs_object_size(t->h, obj));
-	assign(t, obj, ty, t->objs[obj].addr);
+	assign(t, obj, hs_closure_type(t->p, fn, hs_object_size(t->h, obj)),
+	       t->objs[obj].addr);
 }
 
 /* Type the target of a word whose static type is ft (inner: offset of
@@ -348,7 +344,7 @@ static void visit(struct typer *t, uint32_t obj)
 	const struct hs_type *ty = hs_type_by_id(t->p, t->objs[obj].type);
 	if (!ty || !ty->size)
 		return;
-	if (ty->synthetic) {
+	if (ty->synthetic && ty->role != HS_SYNTH_CLOSURE) {
 		visit_synthetic(t, obj, ty);
 		return;
 	}

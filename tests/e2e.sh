@@ -1,4 +1,49 @@
-# tests/e2e.sh — sourced by tests/run-tests: build the Go harness, capture
-# the scenario cores once, and run the end-to-end checks against them.
-# Filled in as the harness lands.
-emit "SKIP: e2e: harness not built yet"
+# tests/e2e.sh — sourced by tests/run-tests.  Build the Go harness, capture
+# every scenario once for this run (gcore and kernel core, default and
+# -w / -s -w / PIE builds, with the installed Go and with Debian's Go 1.19),
+# then check corescope's answers against the truth the scenarios wrote.
+#
+# Uses: srcdir, builddir, emit, run_lines (from tests/run-tests).
+# Environment:
+#   CORESCOPE_WORK            captures go here (default builddir/tests/work)
+#   CORESCOPE_GO_TOOLCHAINS   more releases to capture, e.g. "go1.22.12 go1.27.4"
+#   CORESCOPE_E2E_VARIANTS    build variants (default: default,nodwarf,stripped,pie)
+
+e2e_work=${CORESCOPE_WORK:-$builddir/tests/work}
+e2e_bin=$builddir/tests/bin
+e2e_variants=${CORESCOPE_E2E_VARIANTS:-default,nodwarf,stripped,pie}
+
+if ! command -v go >/dev/null 2>&1; then
+	emit "SKIP: e2e: no go on PATH; the scenarios are Go programs"
+else
+	mkdir -p "$e2e_bin"
+	if ! (cd "$srcdir/tests" && go build -o "$e2e_bin/harness" ./harness &&
+		go build -o "$e2e_bin/e2e" ./e2e) >"$builddir/tests/go-build.log" 2>&1; then
+		emit "FAIL: e2e/build: $(tail -n 3 "$builddir/tests/go-build.log" | tr '\n' ' ')"
+	else
+		rm -rf "$e2e_work"
+		mkdir -p "$e2e_work"
+		echo "e2e: capturing scenario cores into $e2e_work (a few minutes)" >&2
+		e2e_capture() {
+			label=$1; shift
+			if ! "$e2e_bin/harness" capture -out "$e2e_work" "$@" \
+				>>"$e2e_work/capture.log" 2>&1; then
+				emit "FAIL: e2e/capture/$label: harness failed: $(tail -n 2 "$e2e_work/capture.log" | tr '\n' ' ')"
+			fi
+		}
+		e2e_capture host -variants "$e2e_variants"
+		if [ -x /usr/lib/go-1.19/bin/go ]; then
+			e2e_capture go1.19 -go /usr/lib/go-1.19/bin/go -variants "$e2e_variants"
+		else
+			emit "SKIP: e2e/capture/go1.19: /usr/lib/go-1.19/bin/go not installed (Debian package golang-1.19-go)"
+		fi
+		for tc in ${CORESCOPE_GO_TOOLCHAINS:-}; do
+			e2e_capture "$tc" -go "$tc" -variants default
+		done
+		if [ -f "$e2e_work/captures.json" ]; then
+			run_lines e2e "$e2e_bin/e2e" -captures "$e2e_work/captures.json" \
+				-corescope "$builddir/tools/corescope"
+		fi
+	fi
+	run_lines pclntab sh "$srcdir/tests/pclntab-check.sh" "$builddir"
+fi

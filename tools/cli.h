@@ -90,7 +90,7 @@ struct command {
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_overview,
 	cmd_goroutines,
-	cmd_objects, cmd_show, cmd_top, cmd_why, cmd_dev_layout;
+	cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -159,6 +159,16 @@ char *cli_object_type_name(struct cli_session *s, uint32_t obj);
 /* "main.worker" — the function a goroutine runs (its start function, or
  * the first user frame). */
 const char *cli_goroutine_func(struct cli_session *s, uint32_t gi);
+/* Goroutines grouped by identical stack, largest group first (pick: which
+ * goroutines to consider, NULL for all).  Malloc'ed. */
+struct cli_stack_group {
+	uint64_t hash;
+	uint32_t first;		/* a representative goroutine (index) */
+	uint32_t count;
+};
+struct cli_stack_group *cli_stack_groups(struct cli_session *s, const uint8_t *pick,
+					 size_t *n_ret);
+uint64_t cli_stack_hash(struct cli_session *s, uint32_t gi);
 /* A root slot's name ("net/http.DefaultServeMux -> net/http.defaultServeMux.tree"). */
 char *cli_root_name(struct cli_session *s, size_t root);
 /* Clear a drawn progress line. */
@@ -212,6 +222,7 @@ void json_kv_uint(struct json *j, const char *k, uint64_t v);
 void json_kv_int(struct json *j, const char *k, int64_t v);
 void json_kv_bool(struct json *j, const char *k, bool v);
 void json_kv_addr(struct json *j, const char *k, uint64_t v);
+void json_kv_double(struct json *j, const char *k, double v);
 
 /*
  * Print the one JSON document of a run:

@@ -130,36 +130,6 @@ static void json_goroutine(struct json *j, struct cli_session *s, const struct h
 	json_kv_string(j, "stop", g->stop);
 }
 
-/* A stack's identity for grouping: its logical frames' functions and
- * lines. */
-static uint64_t stack_hash(struct cli_session *s, const struct hs_goroutine *g)
-{
-	uint64_t h = 1469598103934665603ull ^ (g->status & ~0x1000u) ^ ((uint64_t)g->waitreason << 8);
-	for (uint32_t k = 0; k < g->nframes; k++) {
-		const struct hs_frame *f = &s->gs->frames[g->first_frame + k];
-		for (uint16_t q = 0; q < f->nlogical; q++) {
-			const struct hs_logical_frame *lf = &s->gs->logical[f->first_logical + q];
-			h = (h ^ (uint64_t)(uintptr_t)lf->name) * 1099511628211ull;
-			h = (h ^ (uint64_t)lf->line) * 1099511628211ull;
-		}
-	}
-	return h;
-}
-
-struct grp {
-	uint64_t hash;
-	uint32_t first;		/* a representative goroutine */
-	uint32_t count;
-};
-
-static int grp_cmp(const void *a, const void *b)
-{
-	const struct grp *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
 static int run_goroutines(struct cli *cli)
 {
 	const char *state = cli_opt(cli, "state"), *fn = cli_opt(cli, "func");
@@ -170,23 +140,14 @@ static int run_goroutines(struct cli *cli)
 	if (rc)
 		return rc;
 	size_t n = s.gs->n, shown = 0;
-	struct grp *groups = NULL;
+	struct cli_stack_group *groups = NULL;
 	size_t ng = 0;
 	if (group) {
-		groups = calloc(n ? n : 1, sizeof(*groups));
-		for (uint32_t i = 0; i < n && groups; i++) {
-			if (!wants(&s, i, state, fn, system))
-				continue;
-			uint64_t h = stack_hash(&s, &s.gs->v[i]);
-			size_t k;
-			for (k = 0; k < ng && groups[k].hash != h; k++)
-				;
-			if (k == ng)
-				groups[ng++] = (struct grp){ h, i, 0 };
-			groups[k].count++;
-		}
-		if (groups)
-			qsort(groups, ng, sizeof(*groups), grp_cmp);
+		uint8_t *pick = calloc(n ? n : 1, 1);
+		for (uint32_t i = 0; i < n && pick; i++)
+			pick[i] = wants(&s, i, state, fn, system);
+		groups = pick ? cli_stack_groups(&s, pick, &ng) : NULL;
+		free(pick);
 	}
 	struct json j;
 	json_init(&j);

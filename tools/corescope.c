@@ -21,6 +21,7 @@ static const struct command *const commands[] = {
 	&cmd_show,
 	&cmd_top,
 	&cmd_why,
+	&cmd_leaks,
 	&cmd_dev_layout,
 };
 

@@ -281,6 +281,12 @@ void json_kv_bool(struct json *j, const char *k, bool v)
 	json_bool(j, v);
 }
 
+void json_kv_double(struct json *j, const char *k, double v)
+{
+	json_key(j, k);
+	json_double(j, v);
+}
+
 void json_kv_addr(struct json *j, const char *k, uint64_t v)
 {
 	json_key(j, k);

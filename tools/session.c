@@ -145,9 +145,13 @@ char *cli_group_name(struct cli_session *s, uint32_t group)
 	case HS_ROOT_DATA:
 	case HS_ROOT_BSS: {
 		const struct hs_sym *sym = hs_global_symbol(s->prog, r->slot);
-		if (sym)
+		const struct hs_sym *alias = sym ? hs_global_alias(s->prog, sym->addr) : NULL;
+		if (alias)
+			rc = asprintf(&out, "%s -> %s", alias->name, sym->name);
+		else if (sym)
 			return strdup(sym->name);
-		rc = asprintf(&out, "global 0x%llx", (unsigned long long)r->slot);
+		else
+			rc = asprintf(&out, "global 0x%llx", (unsigned long long)r->slot);
 		break;
 	}
 	case HS_ROOT_STACK:

@@ -1,0 +1,220 @@
+/*
+ * leaks.c — leak suspects, in the spirit of Eclipse MAT: named roots (or
+ * objects shared by several roots) that alone keep a large share of the
+ * live heap, each traced down the dominator tree to its accumulation
+ * point (the object whose retained bytes spread over many children: the
+ * map, slice or list that grows), with what those children are.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A child moves the search down while it holds this share of its
+ * parent's retained bytes. */
+#define DESCEND_SHARE 0.8
+#define MAX_ELEMENT_TYPES 8
+#define MAX_CHAIN 4096
+
+struct domtree {
+	uint32_t *first;	/* per object: children [first[i], first[i+1]) */
+	uint32_t *child;
+	uint32_t *gfirst;	/* per group: top-level objects */
+	uint32_t *gchild;
+};
+
+static void domtree_free(struct domtree *t)
+{
+	free(t->first);
+	free(t->child);
+	free(t->gfirst);
+	free(t->gchild);
+}
+
+/* Children lists of the dominator tree, objects and root groups alike
+ * (counting sort over the idom array). */
+static struct cs_error *domtree_build(const struct rg_graph *g, struct domtree *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->first = calloc((size_t)g->n + 2, sizeof(*t->first));
+	t->child = malloc(((size_t)g->n + 1) * sizeof(*t->child));
+	t->gfirst = calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
+	t->gchild = malloc(((size_t)g->n + 1) * sizeof(*t->gchild));
+	if (!t->first || !t->child || !t->gfirst || !t->gchild) {
+		domtree_free(t);
+		return &cs_error_nomem;
+	}
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t d = g->idom[i];
+		if (RG_IS_OBJECT(d))
+			t->first[d + 1]++;
+		else if (RG_IS_GROUP(d))
+			t->gfirst[d - RG_GROUP_NODE(0) + 1]++;
+	}
+	for (uint32_t i = 0; i < g->n; i++)
+		t->first[i + 1] += t->first[i];
+	for (uint32_t i = 0; i < g->ngroups; i++)
+		t->gfirst[i + 1] += t->gfirst[i];
+	uint32_t *fo = malloc(((size_t)g->n + 1) * sizeof(*fo));
+	uint32_t *fg = malloc(((size_t)g->ngroups + 1) * sizeof(*fg));
+	if (!fo || !fg) {
+		free(fo);
+		free(fg);
+		domtree_free(t);
+		return &cs_error_nomem;
+	}
+	memcpy(fo, t->first, ((size_t)g->n + 1) * sizeof(*fo));
+	memcpy(fg, t->gfirst, ((size_t)g->ngroups + 1) * sizeof(*fg));
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t d = g->idom[i];
+		if (RG_IS_OBJECT(d))
+			t->child[fo[d]++] = i;
+		else if (RG_IS_GROUP(d))
+			t->gchild[fg[d - RG_GROUP_NODE(0)]++] = i;
+	}
+	free(fo);
+	free(fg);
+	return NULL;
+}
+
+/* The children of a node (object or group node) and its retained size. */
+static const uint32_t *children(const struct rg_graph *g, const struct domtree *t,
+				uint32_t v, uint32_t *n, uint64_t *retained)
+{
+	if (RG_IS_GROUP(v)) {
+		uint32_t gr = v - RG_GROUP_NODE(0);
+		*n = t->gfirst[gr + 1] - t->gfirst[gr];
+		*retained = g->group_retained[gr];
+		return t->gchild + t->gfirst[gr];
+	}
+	*n = t->first[v + 1] - t->first[v];
+	*retained = g->retained[v];
+	return t->child + t->first[v];
+}
+
+static uint32_t largest_child(const struct rg_graph *g, const uint32_t *c, uint32_t n)
+{
+	uint32_t best = HS_NONE;
+	for (uint32_t k = 0; k < n; k++)
+		if (best == HS_NONE || g->retained[c[k]] > g->retained[best])
+			best = c[k];
+	return best;
+}
+
+static int etype_cmp(const void *a, const void *b)
+{
+	const struct rg_element_type *x = a, *y = b;
+	return x->retained > y->retained ? -1 : x->retained < y->retained;
+}
+
+static void describe(const struct rg_graph *g, const struct domtree *t, struct rg_suspect *s)
+{
+	/* Down while one child holds the bulk. */
+	uint32_t v = s->node, n;
+	uint64_t r;
+	for (int depth = 0; depth < MAX_CHAIN; depth++) {
+		const uint32_t *c = children(g, t, v, &n, &r);
+		uint32_t big = largest_child(g, c, n);
+		if (big == HS_NONE || (double)g->retained[big] < DESCEND_SHARE * (double)r)
+			break;
+		v = big;
+	}
+	s->accumulation = v;
+	const uint32_t *c = children(g, t, v, &n, &r);
+	s->nchildren = n;
+	/* What the accumulation point holds, by type. */
+	const struct hs_object *objs = hs_heap_objects(g->h);
+	size_t ne = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t type = objs[c[k]].type;
+		size_t e;
+		for (e = 0; e < ne && s->elements[e].type != type; e++)
+			;
+		if (e == ne) {
+			if (ne == MAX_ELEMENT_TYPES)
+				continue;
+			s->elements[ne++] = (struct rg_element_type){ type, 0, 0 };
+		}
+		s->elements[e].count++;
+		s->elements[e].retained += g->retained[c[k]];
+	}
+	qsort(s->elements, ne, sizeof(*s->elements), etype_cmp);
+	s->nelements = (uint32_t)ne;
+	/* A representative of the bulk: the largest child of the type that
+	 * holds the most (not an overflow bucket that happens to be big),
+	 * then down to the object that holds most of its bytes itself. */
+	uint32_t rep = HS_NONE;
+	for (uint32_t k = 0; k < n; k++)
+		if ((!ne || objs[c[k]].type == s->elements[0].type) &&
+		    (rep == HS_NONE || g->retained[c[k]] > g->retained[rep]))
+			rep = c[k];
+	for (int depth = 0; rep != HS_NONE && depth < MAX_CHAIN; depth++) {
+		uint32_t m;
+		uint64_t rr;
+		const uint32_t *cc = children(g, t, rep, &m, &rr);
+		uint32_t big = largest_child(g, cc, m);
+		if (big == HS_NONE || g->retained[big] < rr / 2)
+			break;
+		rep = big;
+	}
+	s->representative = rep != HS_NONE ? rep : (RG_IS_OBJECT(v) ? v : HS_NONE);
+}
+
+static int suspect_cmp(const void *a, const void *b)
+{
+	const struct rg_suspect *x = a, *y = b;
+	return x->retained > y->retained ? -1 : x->retained < y->retained;
+}
+
+struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
+				  struct rg_suspect **ret, size_t *n_ret)
+{
+	*ret = NULL;
+	*n_ret = 0;
+	uint64_t live = g->total_retained;
+	uint64_t min = (uint64_t)(share * (double)live);
+	if (min == 0)
+		min = 1;
+	struct domtree t;
+	struct cs_error *err = domtree_build(g, &t);
+	if (err)
+		return err;
+	struct rg_suspect *v = NULL;
+	size_t n = 0, cap = 0;
+	/* Named roots that alone keep the share... */
+	for (uint32_t gr = 0; gr < g->ngroups; gr++) {
+		if (g->group_retained[gr] < min)
+			continue;
+		struct rg_suspect s = { 0 };
+		s.node = RG_GROUP_NODE(gr);
+		s.group = gr;
+		s.retained = g->group_retained[gr];
+		if (!CS_PUSH(v, n, cap, s))
+			goto nomem;
+	}
+	/* ...and objects no single root owns (shared by several). */
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->retained[i] < min || !rg_bit(g->live, i) ||
+		    RG_IS_OBJECT(g->idom[i]) || RG_IS_GROUP(g->idom[i]))
+			continue;
+		struct rg_suspect s = { 0 };
+		s.node = i;
+		s.group = HS_NONE;
+		s.retained = g->retained[i];
+		if (!CS_PUSH(v, n, cap, s))
+			goto nomem;
+	}
+	for (size_t k = 0; k < n; k++)
+		describe(g, &t, &v[k]);
+	qsort(v, n, sizeof(*v), suspect_cmp);
+	domtree_free(&t);
+	*ret = v;
+	*n_ret = n;
+	return NULL;
+nomem:
+	free(v);
+	domtree_free(&t);
+	return &cs_error_nomem;
+}

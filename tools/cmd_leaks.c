@@ -1,0 +1,390 @@
+/*
+ * cmd_leaks.c — `corescope leaks`: the leak-suspects report.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "heapscan.h"
+#include "refgraph.h"
+
+static const struct opt_spec leaks_opts[] = {
+	{ "share", 0, OPT_REQUIRED, "PERCENT", "report what retains at least this share of the live heap (default 10)" },
+	{ "min-goroutines", 0, OPT_REQUIRED, "N", "smallest group of identical blocked goroutines to report (default 10)" },
+	{ 0 },
+};
+
+/* Is this wait reason a goroutine parked on a channel, select or sync
+ * primitive: the kind that never wakes if its partner is gone? */
+static bool blocked_forever_kind(const char *why)
+{
+	static const char *const words[] = { "chan", "select", "sync", "sema", "Cond", "Mutex", "WaitGroup" };
+	for (size_t i = 0; why && i < CS_ARRAY_SIZE(words); i++)
+		if (strstr(why, words[i]))
+			return true;
+	return false;
+}
+
+struct path_line {
+	char *via;
+	uint32_t obj;
+};
+
+/* The shortest path from a suspect's root group to object obj. */
+static size_t suspect_path(struct cli_session *s, uint32_t group, uint32_t obj,
+			   struct path_line **ret, char **root_ret)
+{
+	*ret = NULL;
+	*root_ret = NULL;
+	struct rg_path *paths;
+	size_t np;
+	struct cs_error *err = rg_paths(s->graph, obj, 8, &paths, &np);
+	if (err) {
+		cs_error_destroy(err);
+		return 0;
+	}
+	const struct rg_path *best = NULL;
+	for (size_t k = 0; k < np; k++)
+		if (group == HS_NONE || paths[k].group == group) {
+			best = &paths[k];
+			break;
+		}
+	size_t n = 0;
+	if (best) {
+		*ret = calloc(best->len, sizeof(**ret));
+		*root_ret = best->root != SIZE_MAX ? cli_root_name(s, best->root)
+						    : cli_group_name(s, best->group);
+		for (uint32_t h = 0; *ret && h < best->len; h++) {
+			(*ret)[n].via = h ? rg_hop_name(s->graph, best->objs[h - 1], best->objs[h], NULL)
+					  : strdup("(the root points here)");
+			(*ret)[n].obj = best->objs[h];
+			n++;
+		}
+	}
+	rg_paths_free(paths, np);
+	return n;
+}
+
+static void free_path(struct path_line *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].via);
+	free(p);
+}
+
+static const char *type_name(struct cli_session *s, uint32_t type)
+{
+	const struct hs_type *t = hs_type_by_id(s->prog, type);
+	return t ? t->name : "(untyped)";
+}
+
+/* The goroutine a root group stands for, or HS_NONE. */
+static uint32_t group_goroutine(struct cli_session *s, uint32_t gr)
+{
+	struct rg_group_info gi;
+	rg_group(s->graph, gr, &gi);
+	return gi.cls == RG_CLASS_STACK ? gi.root->goroutine : HS_NONE;
+}
+
+static int run_leaks(struct cli *cli)
+{
+	uint64_t pct, min_g;
+	if (!cli_opt_uint(cli, "share", 10, &pct) || !cli_opt_uint(cli, "min-goroutines", 10, &min_g))
+		return EXIT_USAGE;
+	if (pct == 0 || pct > 100)
+		return usage_error(cli, "--share wants a percentage from 1 to 100");
+	double share = (double)pct / 100.0;
+	struct cli_session s;
+	int rc = cli_session_open(cli, &s, CLI_NEED_GRAPH);
+	if (rc)
+		return rc;
+	uint64_t live = rg_class_retained(s.graph, RG_NCLASSES);
+	struct rg_suspect *sus = NULL;
+	size_t ns = 0;
+	struct cs_error *err = rg_leak_suspects(s.graph, share, &sus, &ns);
+	if (err) {
+		cli_session_close(cli, &s);
+		return cli_fail(err);
+	}
+
+	struct json j;
+	json_init(&j);
+	char a[32], b[32], c[32];
+	if (cli->json) {
+		json_begin_object(&j);
+		json_kv_uint(&j, "live_bytes", live);
+		json_kv_uint(&j, "share_percent", pct);
+		json_key(&j, "suspects");
+		json_begin_array(&j);
+	} else {
+		printf("%sLive heap %s.  Leak suspects: what alone keeps %" PRIu64 "%% or more of it alive.%s\n",
+		       sty_bold(cli), cs_fmt_size(live, a), pct, sty_off(cli));
+		if (!ns)
+			printf("\n  none: no single root or object keeps %" PRIu64 "%% of the live heap\n", pct);
+	}
+	for (size_t k = 0; k < ns; k++) {
+		const struct rg_suspect *x = &sus[k];
+		char *name = x->group != HS_NONE ? cli_group_name(&s, x->group) : cli_object_type_name(&s, x->node);
+		struct path_line *path = NULL;
+		char *root = NULL;
+		size_t np = x->representative != HS_NONE
+				    ? suspect_path(&s, x->group, x->representative, &path, &root) : 0;
+		double pc = live ? 100.0 * (double)x->retained / (double)live : 0;
+		char *acc = RG_IS_OBJECT(x->accumulation) ? cli_object_type_name(&s, x->accumulation) : NULL;
+		if (cli->json) {
+			json_begin_object(&j);
+			json_kv_string(&j, "kind", x->group != HS_NONE ? "root" : "shared object");
+			json_kv_string(&j, "name", name);
+			if (x->group != HS_NONE) {
+				struct rg_group_info gi;
+				rg_group(s.graph, x->group, &gi);
+				json_kv_string(&j, "class", rg_root_class_name(gi.cls));
+			} else {
+				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[x->node].addr);
+			}
+			json_kv_uint(&j, "retained", x->retained);
+			json_kv_double(&j, "percent", pc);
+			json_key(&j, "accumulation");
+			json_begin_object(&j);
+			if (acc) {
+				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[x->accumulation].addr);
+				json_kv_string(&j, "type", acc);
+			}
+			json_kv_uint(&j, "children", x->nchildren);
+			json_key(&j, "element_types");
+			json_begin_array(&j);
+			for (uint32_t e = 0; e < x->nelements; e++) {
+				json_begin_object(&j);
+				json_kv_string(&j, "type", type_name(&s, x->elements[e].type));
+				json_kv_uint(&j, "count", x->elements[e].count);
+				json_kv_uint(&j, "retained", x->elements[e].retained);
+				json_end_object(&j);
+			}
+			json_end_array(&j);
+			json_end_object(&j);
+			json_kv_string(&j, "path_root", root);
+			json_key(&j, "path");
+			json_begin_array(&j);
+			for (size_t h = 0; h < np; h++) {
+				char *tn = cli_object_type_name(&s, path[h].obj);
+				json_begin_object(&j);
+				json_kv_string(&j, "via", path[h].via);
+				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[path[h].obj].addr);
+				json_kv_string(&j, "type", tn);
+				json_kv_uint(&j, "size", hs_object_size(s.heap, path[h].obj));
+				json_kv_uint(&j, "retained", rg_retained(s.graph, path[h].obj));
+				json_end_object(&j);
+				free(tn);
+			}
+			json_end_array(&j);
+			json_end_object(&j);
+		} else {
+			printf("\n%s%zu. ", sty_bold(cli), k + 1);
+			out_escaped(stdout, name ? name : "?");
+			printf(" retains %s (%.1f%%)%s\n", cs_fmt_size(x->retained, a), pc, sty_off(cli));
+			if (acc) {
+				printf("   accumulates in 0x%" PRIx64 " ", hs_heap_objects(s.heap)[x->accumulation].addr);
+				out_escaped(stdout, acc);
+				printf(", which holds %u objects:\n", x->nchildren);
+			} else {
+				printf("   held directly by the root, through %u objects:\n", x->nchildren);
+			}
+			for (uint32_t e = 0; e < x->nelements; e++) {
+				printf("     %10s  %s × ", cs_fmt_size(x->elements[e].retained, a),
+				       fmt_count(x->elements[e].count, b));
+				out_escaped(stdout, type_name(&s, x->elements[e].type));
+				putchar('\n');
+			}
+			if (np) {
+				printf("   a typical one, and how it is held:\n      ");
+				out_escaped(stdout, root ? root : "?");
+				putchar('\n');
+				for (size_t h = 1; h < np; h++) {
+					char *tn = cli_object_type_name(&s, path[h].obj);
+					printf("      %-32s ", path[h].via ? path[h].via : "?");
+					out_escaped(stdout, tn ? tn : "?");
+					printf("  %s%s%s\n", sty_dim(cli),
+					       cs_fmt_size(hs_object_size(s.heap, path[h].obj), c), sty_off(cli));
+					free(tn);
+				}
+			}
+		}
+		free(acc);
+		free(root);
+		free_path(path, np);
+		free(name);
+	}
+
+	/* Types whose outermost objects together keep the share, when no
+	 * single root does (thousands of goroutines each holding a buffer). */
+	if (cli->json) {
+		json_end_array(&j);
+		json_key(&j, "type_suspects");
+		json_begin_array(&j);
+	}
+	struct rg_type_total *tt = NULL;
+	size_t ntt = 0;
+	err = rg_type_totals(s.graph, &tt, &ntt);
+	if (err) {
+		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
+		ntt = 0;
+	}
+	bool header = false;
+	uint32_t nobj = rg_node_count(s.graph);
+	const struct hs_object *objs = hs_heap_objects(s.heap);
+	for (size_t t = 0; t < ntt; t++) {
+		if ((double)tt[t].retained < share * (double)live || tt[t].type == 0)
+			continue;
+		const struct hs_type *ty = hs_type_by_id(s.prog, tt[t].type);
+		/* Objects bigger than their type are arrays of it. */
+		bool arrays = ty && ty->size && tt[t].bytes / tt[t].objects > ty->size;
+		char tname[256];
+		snprintf(tname, sizeof(tname), arrays ? "[]%s (backing arrays)" : "%s",
+			 type_name(&s, tt[t].type));
+		/* Skip types a root suspect already explains. */
+		uint64_t owned_by_suspects = 0, instances = 0;
+		uint32_t example_g = HS_NONE;
+		size_t stack_instances = 0;
+		for (uint32_t i = 0; i < nobj; i++) {
+			if (objs[i].type != tt[t].type || !rg_is_live(s.graph, i))
+				continue;
+			instances++;
+			uint32_t gr = rg_owner_group(s.graph, i);
+			for (size_t k = 0; gr != HS_NONE && k < ns; k++)
+				if (sus[k].group == gr)
+					owned_by_suspects += rg_retained(s.graph, i);
+			uint32_t gi = gr != HS_NONE ? group_goroutine(&s, gr) : HS_NONE;
+			if (gi != HS_NONE) {
+				stack_instances++;
+				if (example_g == HS_NONE)
+					example_g = gi;
+			}
+		}
+		if (owned_by_suspects * 2 > tt[t].retained)
+			continue;
+		double pc = live ? 100.0 * (double)tt[t].retained / (double)live : 0;
+		if (cli->json) {
+			json_begin_object(&j);
+			json_kv_string(&j, "type", tname);
+			json_kv_uint(&j, "objects", instances);
+			json_kv_uint(&j, "retained", tt[t].retained);
+			json_kv_double(&j, "percent", pc);
+			json_kv_uint(&j, "held_by_goroutine_stacks", stack_instances);
+			json_end_object(&j);
+			continue;
+		}
+		if (!header) {
+			printf("\n%sTypes whose objects together keep %" PRIu64 "%% or more alive:%s\n",
+			       sty_bold(cli), pct, sty_off(cli));
+			header = true;
+		}
+		printf("   %s × ", fmt_count(instances, a));
+		out_escaped(stdout, tname);
+		printf(" retain %s (%.1f%%)", cs_fmt_size(tt[t].retained, b), pc);
+		if (stack_instances)
+			printf(", %s of them held by goroutine stacks, e.g. goroutine %" PRIu64 " (%s)",
+			       fmt_count(stack_instances, c), s.gs->v[example_g].goid,
+			       cli_goroutine_func(&s, example_g));
+		putchar('\n');
+	}
+	free(tt);
+
+	/* Goroutine leak suspects: many goroutines parked for good with
+	 * the same stack, and what they keep alive. */
+	if (cli->json) {
+		json_end_array(&j);
+		json_key(&j, "goroutine_suspects");
+		json_begin_array(&j);
+	}
+	uint8_t *pick = calloc(s.gs->n ? s.gs->n : 1, 1);
+	uint64_t *g_retained = calloc(s.gs->n ? s.gs->n : 1, sizeof(*g_retained));
+	for (size_t i = 0; pick && i < s.gs->n; i++) {
+		const struct hs_goroutine *g = &s.gs->v[i];
+		pick[i] = !g->system && (g->status & ~0x1000u) == 4 && blocked_forever_kind(g->wait_str);
+	}
+	for (uint32_t gr = 0; g_retained && gr < rg_group_count(s.graph); gr++) {
+		uint32_t gi = group_goroutine(&s, gr);
+		struct rg_group_info info;
+		rg_group(s.graph, gr, &info);
+		if (gi != HS_NONE && gi < s.gs->n)
+			g_retained[gi] += info.retained;
+	}
+	size_t ngroups = 0;
+	struct cli_stack_group *groups = pick ? cli_stack_groups(&s, pick, &ngroups) : NULL;
+	uint64_t *hashes = calloc(s.gs->n ? s.gs->n : 1, sizeof(*hashes));
+	for (uint32_t i = 0; hashes && pick && i < s.gs->n; i++)
+		if (pick[i])
+			hashes[i] = cli_stack_hash(&s, i);
+	header = false;
+	for (size_t k = 0; groups && hashes && k < ngroups && groups[k].count >= min_g; k++) {
+		uint64_t kept = 0;
+		for (uint32_t i = 0; i < s.gs->n; i++)
+			if (pick[i] && hashes[i] == groups[k].hash)
+				kept += g_retained[i];
+		const struct hs_goroutine *g = &s.gs->v[groups[k].first];
+		const char *fn = cli_goroutine_func(&s, groups[k].first);
+		const char *creator = hs_func_name_at(s.prog, g->gopc);
+		if (cli->json) {
+			json_begin_object(&j);
+			json_kv_uint(&j, "count", groups[k].count);
+			json_kv_string(&j, "wait_reason", g->wait_str);
+			json_kv_string(&j, "function", fn);
+			json_kv_string(&j, "created_by", creator);
+			json_kv_uint(&j, "example_goid", g->goid);
+			json_kv_uint(&j, "retained", kept);
+			json_end_object(&j);
+			continue;
+		}
+		if (!header) {
+			printf("\n%sGoroutine leak suspects: %" PRIu64 " or more goroutines blocked with one stack:%s\n",
+			       sty_bold(cli), min_g, sty_off(cli));
+			header = true;
+		}
+		printf("   %s goroutines [", fmt_count(groups[k].count, a));
+		out_escaped(stdout, g->wait_str);
+		printf("] in ");
+		out_escaped(stdout, fn);
+		if (creator) {
+			printf(", created by ");
+			out_escaped(stdout, creator);
+		}
+		printf("; they alone keep %s alive (e.g. goroutine %" PRIu64 ")\n",
+		       cs_fmt_size(kept, b), g->goid);
+	}
+	free(groups);
+	free(hashes);
+	free(pick);
+	free(g_retained);
+	if (cli->json) {
+		json_end_array(&j);
+		json_end_object(&j);
+		json_emit(cli, s.core, &j);
+	}
+	json_deinit(&j);
+	free(sus);
+	return cli_session_close(cli, &s);
+}
+
+const struct command cmd_leaks = {
+	.name = "leaks",
+	.summary = "leak suspects: what alone keeps a large share of the heap alive",
+	.usage = "CORE",
+	.description =
+		"A leak-suspects report in the spirit of Eclipse MAT.  Each suspect is a\n"
+		"named root (a global, a goroutine, a finalizer) or an object shared by\n"
+		"several roots that alone keeps --share percent of the live heap alive,\n"
+		"followed down the dominator tree to its accumulation point: the map, slice\n"
+		"or list whose elements hold the bulk, with what those elements are and the\n"
+		"path from the root to a typical one.  Then types whose objects together\n"
+		"keep that share when no single root does, and groups of goroutines blocked\n"
+		"forever with identical stacks, with the bytes they keep alive.",
+	.example = "corescope leaks core.1234 --share 5",
+	.opts = leaks_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_leaks,
+};
