@@ -7,28 +7,63 @@
 
 #include "internal.h"
 
+static struct cs_error *core_finish_open(struct cw_core *core,
+					  const struct cw_open_options *opts,
+					  struct cw_core **ret);
+
+static struct cw_core *core_new(const char *name)
+{
+	struct cw_core *core = calloc(1, sizeof(*core));
+	if (!core)
+		return NULL;
+	cs_warnings_init(&core->warnings);
+	cs_arena_init(&core->arena);
+	core->path = strdup(name);
+	if (!core->path) {
+		cw_core_destroy(core);
+		return NULL;
+	}
+	return core;
+}
+
 struct cs_error *cw_core_open(const char *path, const struct cw_open_options *opts,
 			      struct cw_core **ret)
 {
-	static const struct cw_open_options defaults;
-	if (!opts)
-		opts = &defaults;
-	struct cw_core *core = calloc(1, sizeof(*core));
+	struct cw_core *core = core_new(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	if (!core)
 		return &cs_error_nomem;
-	cs_warnings_init(&core->warnings);
-	cs_arena_init(&core->arena);
-	core->path = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
-	if (!core->path) {
-		cw_core_destroy(core);
-		return &cs_error_nomem;
-	}
-
 	struct cs_error *err = cw_input_load(path, &core->in);
 	if (err) {
 		cw_core_destroy(core);
 		return err;
 	}
+	return core_finish_open(core, opts, ret);
+}
+
+struct cs_error *cw_core_open_buffer(const void *data, size_t size, const char *name,
+				     const struct cw_open_options *opts,
+				     struct cw_core **ret)
+{
+	struct cw_core *core = core_new(name ? name : "<buffer>");
+	if (!core)
+		return &cs_error_nomem;
+	struct cs_error *err = cw_input_from_buffer(data, size, &core->in);
+	if (err) {
+		err = cs_error_wrap(err, "%s", core->path);
+		cw_core_destroy(core);
+		return err;
+	}
+	return core_finish_open(core, opts, ret);
+}
+
+static struct cs_error *core_finish_open(struct cw_core *core,
+					  const struct cw_open_options *opts,
+					  struct cw_core **ret)
+{
+	static const struct cw_open_options defaults;
+	if (!opts)
+		opts = &defaults;
+	struct cs_error *err;
 	struct cw_input_info *info = &core->info;
 	info->path = core->path;
 	info->compressed = core->in.compressed;

@@ -64,6 +64,13 @@ struct cw_open_options {
 CS_PUBLIC struct cs_error *cw_core_open(const char *path,
 					const struct cw_open_options *opts,
 					struct cw_core **ret) CS_MUST_CHECK;
+/* The same, for a core already in memory (plain or zstd).  A plain
+ * buffer is borrowed and must outlive the core; name is used in
+ * messages. */
+CS_PUBLIC struct cs_error *cw_core_open_buffer(const void *data, size_t size,
+					       const char *name,
+					       const struct cw_open_options *opts,
+					       struct cw_core **ret) CS_MUST_CHECK;
 /* Close a core; NULL is a no-op. */
 CS_PUBLIC void cw_core_destroy(struct cw_core *core);
 

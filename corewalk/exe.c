@@ -437,15 +437,29 @@ static struct cs_error *open_exe(struct cw_core *core,
 	exe->image_size = size;
 	exe->pie = v.eh.e_type == ET_DYN;
 
-	uint64_t entry;
-	if (exe->pie && cw_core_auxv(core, AT_ENTRY, &entry))
+	/* Where the process had the executable: the NT_FILE mapping of its
+	 * first page says so without trusting this file; a PIE's entry
+	 * point (AT_ENTRY) says so only if the file is the right one. */
+	uint64_t entry, hdr = 0;
+	for (size_t i = 0; exe->core_path && i < core->nfmaps; i++)
+		if (core->fmaps[i].file_offset == 0 &&
+		    strcmp(core->fmaps[i].path, exe->core_path) == 0) {
+			hdr = core->fmaps[i].start;
+			break;
+		}
+	if (exe->pie && hdr)
+		exe->load_bias = hdr - elf_base_vaddr(&v);
+	else if (exe->pie && cw_core_auxv(core, AT_ENTRY, &entry))
 		exe->load_bias = entry - v.eh.e_entry;
 	f->bias = exe->load_bias;
 	f->bias_known = true;
 	file_facts(f, &v);
 
+	/* The core's ids: from its own program headers in memory first,
+	 * then from where this file's note sections would be. */
 	struct build_ids fids = { 0 }, cids = { 0 };
 	file_build_ids(&core->arena, &v, &fids);
+	core_build_ids_from_memory(core, &cids);
 	struct note_range r[32];
 	size_t n = note_ranges(&v, r, CS_ARRAY_SIZE(r));
 	core_build_ids(core, r, n, exe->load_bias, &cids);

@@ -277,3 +277,21 @@ void cw_input_release(struct cw_input *in)
 	free(in->stream_error);
 	memset(in, 0, sizeof(*in));
 }
+
+struct cs_error *cw_input_from_buffer(const void *data, size_t size, struct cw_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (size == 0)
+		return cs_error_create(CS_ERR_BAD_DATA, "empty input, not a core");
+	if (cw_is_zstd(data, size)) {
+		struct cs_error *err = cw_zstd_decompress(NULL, NULL, data, size, in);
+		if (!err)
+			in->file_size = size;
+		return err;
+	}
+	/* Borrowed: the caller keeps the bytes alive (map stays NULL). */
+	in->data = data;
+	in->size = size;
+	in->file_size = size;
+	return NULL;
+}

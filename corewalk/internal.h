@@ -28,6 +28,8 @@ struct cw_input {
  * streams and zstd input go to a sparse anonymous mapping. */
 struct cs_error *cw_input_load(const char *path, struct cw_input *in);
 void cw_input_release(struct cw_input *in);
+/* Use size bytes at data (borrowed; zstd input is decompressed). */
+struct cs_error *cw_input_from_buffer(const void *data, size_t size, struct cw_input *in);
 
 /*
  * A growable anonymous mapping that stays sparse: cw_sparse_write() copies

@@ -68,7 +68,12 @@ func runCorescope(timeout time.Duration, argv []string, stdin *os.File) *csOutco
 		o.Err = err
 		return o
 	}
-	if o.Status != 0 && o.Status != 3 {
+	o.raw = so.String()
+	wantJSON := false
+	for _, a := range argv {
+		wantJSON = wantJSON || a == "--json"
+	}
+	if !wantJSON || (o.Status != 0 && o.Status != 3) {
 		return o
 	}
 	dec := json.NewDecoder(strings.NewReader(so.String()))
@@ -76,7 +81,6 @@ func runCorescope(timeout time.Duration, argv []string, stdin *os.File) *csOutco
 	if err := dec.Decode(&o.Doc); err != nil {
 		o.Err = fmt.Errorf("stdout is not one JSON document: %v", err)
 	}
-	o.raw = so.String()
 	return o
 }
 
