@@ -78,6 +78,16 @@ struct rg_group {
 	uint8_t kind;		/* hs_root_kind of the representative */
 };
 
+/* The dominator tree's children lists (domtree.c). */
+struct rg_domtree {
+	uint32_t *first;	/* per object: children [first[i], first[i+1]) */
+	uint32_t *child;
+	uint32_t *gfirst;	/* per group: top-level objects */
+	uint32_t *gchild;
+};
+struct cs_error *rg_domtree_build(const struct rg_graph *g, struct rg_domtree *t);
+void rg_domtree_free(struct rg_domtree *t);
+
 /* types.c: infer object types (run once by rg_graph_build). */
 struct cs_error *rg_infer_types(struct rg_graph *g);
 

@@ -18,69 +18,8 @@
 #define MAX_ELEMENT_TYPES 8
 #define MAX_CHAIN 4096
 
-struct domtree {
-	uint32_t *first;	/* per object: children [first[i], first[i+1]) */
-	uint32_t *child;
-	uint32_t *gfirst;	/* per group: top-level objects */
-	uint32_t *gchild;
-};
-
-static void domtree_free(struct domtree *t)
-{
-	free(t->first);
-	free(t->child);
-	free(t->gfirst);
-	free(t->gchild);
-}
-
-/* Children lists of the dominator tree, objects and root groups alike
- * (counting sort over the idom array). */
-static struct cs_error *domtree_build(const struct rg_graph *g, struct domtree *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->first = calloc((size_t)g->n + 2, sizeof(*t->first));
-	t->child = malloc(((size_t)g->n + 1) * sizeof(*t->child));
-	t->gfirst = calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
-	t->gchild = malloc(((size_t)g->n + 1) * sizeof(*t->gchild));
-	if (!t->first || !t->child || !t->gfirst || !t->gchild) {
-		domtree_free(t);
-		return &cs_error_nomem;
-	}
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint32_t d = g->idom[i];
-		if (RG_IS_OBJECT(d))
-			t->first[d + 1]++;
-		else if (RG_IS_GROUP(d))
-			t->gfirst[d - RG_GROUP_NODE(0) + 1]++;
-	}
-	for (uint32_t i = 0; i < g->n; i++)
-		t->first[i + 1] += t->first[i];
-	for (uint32_t i = 0; i < g->ngroups; i++)
-		t->gfirst[i + 1] += t->gfirst[i];
-	uint32_t *fo = malloc(((size_t)g->n + 1) * sizeof(*fo));
-	uint32_t *fg = malloc(((size_t)g->ngroups + 1) * sizeof(*fg));
-	if (!fo || !fg) {
-		free(fo);
-		free(fg);
-		domtree_free(t);
-		return &cs_error_nomem;
-	}
-	memcpy(fo, t->first, ((size_t)g->n + 1) * sizeof(*fo));
-	memcpy(fg, t->gfirst, ((size_t)g->ngroups + 1) * sizeof(*fg));
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint32_t d = g->idom[i];
-		if (RG_IS_OBJECT(d))
-			t->child[fo[d]++] = i;
-		else if (RG_IS_GROUP(d))
-			t->gchild[fg[d - RG_GROUP_NODE(0)]++] = i;
-	}
-	free(fo);
-	free(fg);
-	return NULL;
-}
-
 /* The children of a node (object or group node) and its retained size. */
-static const uint32_t *children(const struct rg_graph *g, const struct domtree *t,
+static const uint32_t *children(const struct rg_graph *g, const struct rg_domtree *t,
 				uint32_t v, uint32_t *n, uint64_t *retained)
 {
 	if (RG_IS_GROUP(v)) {
@@ -109,7 +48,7 @@ static int etype_cmp(const void *a, const void *b)
 	return x->retained > y->retained ? -1 : x->retained < y->retained;
 }
 
-static void describe(const struct rg_graph *g, const struct domtree *t, struct rg_suspect *s)
+static void describe(const struct rg_graph *g, const struct rg_domtree *t, struct rg_suspect *s)
 {
 	/* Down while one child holds the bulk. */
 	uint32_t v = s->node, n;
@@ -177,8 +116,8 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 	uint64_t min = (uint64_t)(share * (double)live);
 	if (min == 0)
 		min = 1;
-	struct domtree t;
-	struct cs_error *err = domtree_build(g, &t);
+	struct rg_domtree t;
+	struct cs_error *err = rg_domtree_build(g, &t);
 	if (err)
 		return err;
 	struct rg_suspect *v = NULL;
@@ -209,12 +148,12 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 	for (size_t k = 0; k < n; k++)
 		describe(g, &t, &v[k]);
 	qsort(v, n, sizeof(*v), suspect_cmp);
-	domtree_free(&t);
+	rg_domtree_free(&t);
 	*ret = v;
 	*n_ret = n;
 	return NULL;
 nomem:
 	free(v);
-	domtree_free(&t);
+	rg_domtree_free(&t);
 	return &cs_error_nomem;
 }

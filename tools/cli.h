@@ -90,7 +90,7 @@ struct command {
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_overview,
 	cmd_goroutines,
-	cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_dev_layout;
+	cmd_histogram, cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);

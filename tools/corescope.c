@@ -17,6 +17,7 @@ static const struct command *const commands[] = {
 	&cmd_threads,
 	&cmd_overview,
 	&cmd_goroutines,
+	&cmd_histogram,
 	&cmd_objects,
 	&cmd_show,
 	&cmd_top,
