@@ -8,8 +8,8 @@ caps=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$top/tests/fuzz/corpus
 mkdir -p "$dir"
-cc -std=gnu11 -I"$builddir" -I"$top/tests/unit" -o "$builddir/mkseeds" "$top/tests/fuzz/mkseeds.c"
-"$builddir/mkseeds" "$dir"
+cc -std=gnu11 -I"$builddir" -I"$top/tests/unit" -o "${TMPDIR:-/tmp}/cs-mkseeds.$$" "$top/tests/fuzz/mkseeds.c"
+"${TMPDIR:-/tmp}/cs-mkseeds.$$" "$dir"; rm -f "${TMPDIR:-/tmp}/cs-mkseeds.$$"
 for core in "$caps"/go1.26.8/default/subslice/kernel.core.zst \
 	    "$caps"/go1.19.8/default/cgo-thread/gcore.core.zst; do
 	[ -f "$core" ] || continue
