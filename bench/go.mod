@@ -1,0 +1,3 @@
+module corescope/bench
+
+go 1.26
