@@ -140,6 +140,37 @@ CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);
 	 ((data)[(n)++] = (value), true))
 
 /* ------------------------------------------------------------------ */
+/* Hash map from 64-bit keys to 32-bit values                          */
+/* ------------------------------------------------------------------ */
+
+/* Open addressing, no deletion.  Values must not be CS_MAP64_NONE. */
+#define CS_MAP64_NONE UINT32_MAX
+struct cs_map64 {
+	uint64_t *keys;
+	uint32_t *vals;		/* CS_MAP64_NONE marks an empty slot */
+	size_t cap, n;		/* cap is 0 or a power of two */
+};
+
+CS_PUBLIC void cs_map64_init(struct cs_map64 *m);
+CS_PUBLIC void cs_map64_deinit(struct cs_map64 *m);
+/* The value stored under key, or CS_MAP64_NONE. */
+CS_PUBLIC uint32_t cs_map64_get(const struct cs_map64 *m, uint64_t key);
+/* Store (or replace) key -> val; false when memory runs out. */
+CS_PUBLIC bool cs_map64_put(struct cs_map64 *m, uint64_t key, uint32_t val)
+	CS_MUST_CHECK;
+/* A good 64-bit mix for keys that are not random (splitmix64 finalizer). */
+static inline uint64_t cs_hash64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+/* FNV-1a over bytes, then mixed. */
+CS_PUBLIC uint64_t cs_hash_bytes(const void *p, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* String builder                                                      */
 /* ------------------------------------------------------------------ */
 

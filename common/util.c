@@ -123,6 +123,90 @@ bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
 }
 
 /* ------------------------------------------------------------------ */
+/* Hash map                                                            */
+/* ------------------------------------------------------------------ */
+
+void cs_map64_init(struct cs_map64 *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void cs_map64_deinit(struct cs_map64 *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+uint32_t cs_map64_get(const struct cs_map64 *m, uint64_t key)
+{
+	if (!m->cap)
+		return CS_MAP64_NONE;
+	size_t mask = m->cap - 1;
+	for (size_t i = cs_hash64(key) & mask;; i = (i + 1) & mask) {
+		if (m->vals[i] == CS_MAP64_NONE)
+			return CS_MAP64_NONE;
+		if (m->keys[i] == key)
+			return m->vals[i];
+	}
+}
+
+/* Insert into a table known to have room. */
+static void map64_place(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key,
+			uint32_t val, size_t *n)
+{
+	size_t mask = cap - 1;
+	size_t i = cs_hash64(key) & mask;
+	while (vals[i] != CS_MAP64_NONE && keys[i] != key)
+		i = (i + 1) & mask;
+	if (vals[i] == CS_MAP64_NONE)
+		(*n)++;
+	keys[i] = key;
+	vals[i] = val;
+}
+
+bool cs_map64_put(struct cs_map64 *m, uint64_t key, uint32_t val)
+{
+	/* keep the load under 1/2 so probes stay short */
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		if (ncap > SIZE_MAX / sizeof(uint64_t))
+			return false;
+		uint64_t *keys = malloc(ncap * sizeof(*keys));
+		uint32_t *vals = malloc(ncap * sizeof(*vals));
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			return false;
+		}
+		memset(vals, 0xff, ncap * sizeof(*vals));
+		size_t n = 0;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->vals[i] != CS_MAP64_NONE)
+				map64_place(keys, vals, ncap, m->keys[i], m->vals[i], &n);
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = ncap;
+		m->n = n;
+	}
+	map64_place(m->keys, m->vals, m->cap, key, val, &m->n);
+	return true;
+}
+
+uint64_t cs_hash_bytes(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return cs_hash64(h);
+}
+
+/* ------------------------------------------------------------------ */
 /* String builder                                                      */
 /* ------------------------------------------------------------------ */
 

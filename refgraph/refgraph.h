@@ -145,6 +145,40 @@ CS_PUBLIC void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t o
 			      struct cs_strbuf *out);
 
 /* ------------------------------------------------------------------ */
+/* Retention chains                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The dominator tree folded by label: each node (super-root, class, root
+ * group, live object) gets a label from the caller, and a node's chain is
+ * its dominator's chain extended by its label — unless the label is
+ * RG_CHAIN_NOLABEL, equal to the last one (a linked list becomes one
+ * step), or the chain is already max_depth long (deeper nodes fold into
+ * the deepest chain).  Chains are interned: objects with the same labels
+ * on their way down share one chain id.
+ */
+#define RG_CHAIN_NOLABEL UINT32_MAX
+#define RG_CHAIN_NONE UINT32_MAX
+/* node: an object index, RG_GROUP_NODE(gr), RG_CLASS_NODE(c) or
+ * RG_SUPER_ROOT.  The super-root is the empty chain; its label is the
+ * step the objects no single root class dominates hang from. */
+typedef uint32_t (*rg_label_fn)(void *ctx, uint32_t node);
+struct rg_chains {
+	uint32_t n;		/* chains; chain 0 is the empty one */
+	uint32_t *parent;	/* [n] the chain one step shorter */
+	uint32_t *label;	/* [n] the last step's label */
+	uint16_t *depth;	/* [n] steps */
+	uint32_t *of_object;	/* per object; RG_CHAIN_NONE when dead */
+	uint32_t *of_group;	/* per root group */
+	uint32_t of_class[RG_NCLASSES];
+	uint32_t of_shared;	/* below the super-root's label */
+};
+CS_PUBLIC struct cs_error *rg_chains_build(const struct rg_graph *g, rg_label_fn label,
+					   void *ctx, unsigned max_depth,
+					   struct rg_chains *ret) CS_MUST_CHECK;
+CS_PUBLIC void rg_chains_free(struct rg_chains *c);
+
+/* ------------------------------------------------------------------ */
 /* Leak suspects                                                       */
 /* ------------------------------------------------------------------ */
 

@@ -21,6 +21,15 @@ else
 		go build -o "$e2e_bin/e2e" ./e2e) >"$builddir/tests/go-build.log" 2>&1; then
 		emit "FAIL: e2e/build: $(tail -n 3 "$builddir/tests/go-build.log" | tr '\n' ' ')"
 	else
+		# The Go side's own unit tests (truth parsing, the JSON schema
+		# reader, manifest handling): one result line per package.
+		e2e_gotest() {
+			(cd "$srcdir/tests" && go test ./... 2>&1) | awk '
+				/^ok[ \t]/ { print "PASS: go-test/" $2; why = ""; next }
+				/^FAIL[ \t]+corescope/ { print "FAIL: go-test/" $2 ":" why; why = ""; next }
+				/^(---|[ \t]+[^ \t]+\.go:[0-9]+)/ { gsub(/[ \t]+/, " "); why = why " " $0 }'
+		}
+		run_lines go-test e2e_gotest
 		rm -rf "$e2e_work"
 		mkdir -p "$e2e_work"
 		echo "e2e: capturing scenario cores into $e2e_work (a few minutes)" >&2

@@ -90,7 +90,7 @@ struct command {
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_overview,
 	cmd_goroutines,
-	cmd_histogram, cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_dev_layout;
+	cmd_histogram, cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_pprof, cmd_graph, cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -171,6 +171,11 @@ struct cli_stack_group *cli_stack_groups(struct cli_session *s, const uint8_t *p
 uint64_t cli_stack_hash(struct cli_session *s, uint32_t gi);
 /* A root slot's name ("net/http.DefaultServeMux -> net/http.defaultServeMux.tree"). */
 char *cli_root_name(struct cli_session *s, size_t root);
+/* Parse an ADDR argument (0x… or decimal); false if it is not one. */
+bool cli_parse_addr(const char *arg, uint64_t *ret);
+/* The heap object containing addr; prints the error and returns
+ * EXIT_INPUT when there is none. */
+int cli_find_object(struct cli *cli, struct cli_session *s, uint64_t addr, uint32_t *ret);
 /* Clear a drawn progress line. */
 void cli_progress_done(struct cli_progress *p);
 
@@ -178,7 +183,10 @@ void cli_progress_done(struct cli_progress *p);
 /* Text output                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Write s with control characters and invalid UTF-8 escaped as \xNN. */
+/* Append s (n bytes) with control characters, bidirectional overrides
+ * and invalid UTF-8 escaped as \xNN and backslashes doubled. */
+void esc_text(struct cs_strbuf *b, const char *s, size_t n);
+/* Write s escaped the same way. */
 void out_escaped(FILE *f, const char *s);
 void out_escaped_n(FILE *f, const char *s, size_t n);
 /* Thousands separators: "1,234,567"; buf needs 32 bytes. */

@@ -152,8 +152,11 @@ static int run_leaks(struct cli *cli)
 			json_begin_object(&j);
 			if (acc) {
 				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[x->accumulation].addr);
-				json_kv_string(&j, "type", acc);
+			} else {
+				json_key(&j, "address");
+				json_null(&j);
 			}
+			json_kv_string(&j, "type", acc);
 			json_kv_uint(&j, "children", x->nchildren);
 			json_key(&j, "element_types");
 			json_begin_array(&j);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -45,8 +46,11 @@ static int show_pointer(void *arg, uint64_t off, uint64_t value)
 		json_kv_addr(c->j, "value", value);
 		if (t != HS_NONE) {
 			json_kv_addr(c->j, "target", hs_heap_objects(c->s->heap)[t].addr);
-			json_kv_string(c->j, "target_type", tn);
+		} else {
+			json_key(c->j, "target");
+			json_null(c->j);
 		}
+		json_kv_string(c->j, "target_type", tn);
 		json_end_object(c->j);
 	} else {
 		printf("    +0x%-6" PRIx64 " ", off);
@@ -87,6 +91,29 @@ static void hexdump(struct cli_session *s, uint64_t addr, uint64_t size)
 	}
 	if (n < size)
 		printf("    … (%" PRIu64 " more bytes)\n", size - n);
+}
+
+/* The first HEX_MAX bytes as a hex string for JSON ("bytes"), null when
+ * they cannot be read, and how many there are in all ("bytes_total"). */
+static void json_bytes(struct json *j, struct cli_session *s, uint64_t addr, uint64_t size)
+{
+	uint64_t n = size < HEX_MAX ? size : HEX_MAX;
+	uint8_t *b = malloc(n ? n : 1);
+	char *hex = malloc(2 * n + 1);
+	struct cs_error *err = b && hex ? cw_read(s->core, addr, b, n) : &cs_error_nomem;
+	json_key(j, "bytes");
+	if (err) {
+		cs_error_destroy(err);
+		json_null(j);
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", b[i]);
+		hex[2 * n] = 0;
+		json_string(j, hex);
+	}
+	json_kv_uint(j, "bytes_total", size);
+	free(b);
+	free(hex);
 }
 
 static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool hex,
@@ -138,6 +165,8 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 		int r = hs_object_scan(s->heap, o, show_pointer, &c);
 		if (j) {
 			json_end_array(j);
+			if (hex)
+				json_bytes(j, s, obj->addr, hs_object_size(s->heap, o));
 		} else {
 			if (r < 0)
 				printf("    (bytes or pointer bitmap not in the dump)\n");
@@ -169,6 +198,8 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 			if (gi != HS_NONE)
 				json_kv_uint(j, "goid", s->gs->v[gi].goid);
 			json_kv_string(j, "fault", why == CS_FAULT_NONE ? NULL : cs_fault_name(why));
+			if (hex && why == CS_FAULT_NONE)
+				json_bytes(j, s, addr, 256);
 		} else {
 			printf("%s0x%016" PRIx64 "%s ", sty_bold(cli), addr, sty_off(cli));
 			if (sym) {

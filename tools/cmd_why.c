@@ -229,9 +229,8 @@ static int run_why(struct cli *cli)
 	if (modes != 1)
 		return usage_error(cli, "give ADDR..., --type NAME or --largest N (one of them)");
 	for (size_t i = 1; i < cli->nargs; i++) {
-		char *end;
-		strtoull(cli->args[i], &end, 0);
-		if (*end || !*cli->args[i])
+		uint64_t addr;
+		if (!cli_parse_addr(cli->args[i], &addr))
 			return usage_error(cli, "ADDR must be an address such as 0xc000123000, not '%s'",
 					   cli->args[i]);
 	}
@@ -245,14 +244,13 @@ static int run_why(struct cli *cli)
 	if (cli->nargs > 1) {
 		targets = malloc(cli->nargs * sizeof(*targets));
 		for (size_t i = 1; targets && i < cli->nargs; i++) {
-			uint64_t addr = strtoull(cli->args[i], NULL, 0);
-			uint32_t o = hs_heap_find(s.heap, addr);
-			if (o == HS_NONE) {
-				fprintf(stderr, "corescope: %s: 0x%" PRIx64 " is not inside an allocated heap object\n",
-					cli->args[0], addr);
+			uint64_t addr = 0;
+			uint32_t o = 0;
+			cli_parse_addr(cli->args[i], &addr);
+			if ((rc = cli_find_object(cli, &s, addr, &o))) {
 				free(targets);
 				cli_session_close(cli, &s);
-				return EXIT_INPUT;
+				return rc;
 			}
 			targets[nt++] = o;
 		}

@@ -23,6 +23,8 @@ static const struct command *const commands[] = {
 	&cmd_top,
 	&cmd_why,
 	&cmd_leaks,
+	&cmd_graph,
+	&cmd_pprof,
 	&cmd_dev_layout,
 };
 
@@ -47,17 +49,14 @@ static const struct opt_spec global_opts[] = {
 static void print_opts(FILE *f, const struct opt_spec *o)
 {
 	for (; o && o->name; o++) {
+		/* "-x, --name ARG" or "    --name ARG": long names line up */
 		char left[64];
-		int n = snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-				 o->short_name ? "-" : "",
-				 o->short_name ? o->short_name : ' ',
-				 o->short_name ? ", " : "  ", o->name,
-				 o->arg == OPT_REQUIRED ? " " : "",
-				 o->arg == OPT_REQUIRED ? o->argname : "");
-		if (!o->short_name) /* align with "-x, " */
-			memmove(left, left + 2, (size_t)n - 1);
-		fprintf(f, "  %s%-24s %s\n", o->short_name ? "" : "    ",
-			left, o->help);
+		snprintf(left, sizeof(left), "%c%c%c --%s%s%s",
+			 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+			 o->short_name ? ',' : ' ', o->name,
+			 o->arg == OPT_REQUIRED ? " " : "",
+			 o->arg == OPT_REQUIRED ? o->argname : "");
+		fprintf(f, "  %-26s %s\n", left, o->help);
 	}
 }
 

@@ -57,7 +57,7 @@ static bool cp_is_unsafe(uint32_t cp)
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
-void out_escaped_n(FILE *f, const char *str, size_t n)
+void esc_text(struct cs_strbuf *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -67,16 +67,26 @@ void out_escaped_n(FILE *f, const char *str, size_t n)
 		if (len == 0 || cp_is_unsafe(cp)) {
 			size_t k = len ? len : 1;
 			for (size_t j = 0; j < k; j++)
-				fprintf(f, "\\x%02x", s[i + j]);
+				cs_strbuf_printf(b, "\\x%02x", s[i + j]);
 			i += k;
 			continue;
 		}
 		if (cp == '\\')
-			fputs("\\\\", f);
+			cs_strbuf_add(b, "\\\\", 2);
 		else
-			fwrite(s + i, 1, len, f);
+			cs_strbuf_add(b, str + i, len);
 		i += len;
 	}
+}
+
+void out_escaped_n(FILE *f, const char *str, size_t n)
+{
+	struct cs_strbuf b;
+	cs_strbuf_init(&b);
+	esc_text(&b, str, n);
+	if (b.len)
+		fwrite(b.s, 1, b.len, f);
+	cs_strbuf_deinit(&b);
 }
 
 void out_escaped(FILE *f, const char *s)

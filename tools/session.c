@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -175,4 +178,27 @@ char *cli_group_name(struct cli_session *s, uint32_t group)
 	}
 	}
 	return rc < 0 ? NULL : out;
+}
+
+bool cli_parse_addr(const char *arg, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 0);
+	if (!*arg || *end || errno || arg[0] == '-')
+		return false;
+	*ret = v;
+	return true;
+}
+
+int cli_find_object(struct cli *cli, struct cli_session *s, uint64_t addr, uint32_t *ret)
+{
+	uint32_t o = hs_heap_find(s->heap, addr);
+	if (o == HS_NONE) {
+		fprintf(stderr, "corescope: %s: 0x%" PRIx64 " is not inside an allocated heap object\n",
+			cli->args[0], addr);
+		return EXIT_INPUT;
+	}
+	*ret = o;
+	return 0;
 }

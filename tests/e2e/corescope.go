@@ -80,6 +80,11 @@ func runCorescope(timeout time.Duration, argv []string, stdin *os.File) *csOutco
 	dec.UseNumber()
 	if err := dec.Decode(&o.Doc); err != nil {
 		o.Err = fmt.Errorf("stdout is not one JSON document: %v", err)
+	} else if docSchema != nil {
+		// Every document is held to docs/json.md, whichever check asked.
+		if errs := docSchema.validate(o.Doc); len(errs) > 0 {
+			o.Err = fmt.Errorf("JSON differs from docs/json.md: %s", strings.Join(errs, "; "))
+		}
 	}
 	return o
 }

@@ -97,6 +97,37 @@ static void sizes_format_in_iec_units(void)
 	CHECK(!strcmp(cs_fmt_size(UINT64_MAX, b), "16.0 EiB"), "%s", b);
 }
 
+/* The map against a plain array: every key put is found with its latest
+ * value, absent keys are absent, across many resizes. */
+static void map64_matches_an_array(void)
+{
+	struct cs_map64 m;
+	cs_map64_init(&m);
+	CHECK(cs_map64_get(&m, 7) == CS_MAP64_NONE, "empty map has a key");
+	enum { N = 50000 };
+	static uint32_t want[N];
+	for (uint32_t i = 0; i < N; i++) {
+		/* keys 0, multiples of 2^32 and all-ones are the awkward ones */
+		uint64_t key = (uint64_t)i << 32 | (i % 3);
+		want[i] = i * 7;
+		REQUIRE(cs_map64_put(&m, key, want[i]), "put failed");
+		if (i % 5 == 0) {
+			want[i] = i * 11;
+			REQUIRE(cs_map64_put(&m, key, want[i]), "replace failed");
+		}
+	}
+	REQUIRE(cs_map64_put(&m, UINT64_MAX, 1), "put failed");
+	CHECK(m.n == N + 1, "count %zu", m.n);
+	size_t bad = 0;
+	for (uint32_t i = 0; i < N; i++)
+		bad += cs_map64_get(&m, (uint64_t)i << 32 | (i % 3)) != want[i];
+	CHECK(bad == 0, "%zu keys lost or wrong", bad);
+	CHECK(cs_map64_get(&m, UINT64_MAX) == 1, "all-ones key lost");
+	CHECK(cs_map64_get(&m, 1) == CS_MAP64_NONE, "absent key found");
+	CHECK(cs_hash_bytes("ab", 2) != cs_hash_bytes("ba", 2), "hash ignores order");
+	cs_map64_deinit(&m);
+}
+
 int main(void)
 {
 	check_suite = "unit/common";
@@ -106,5 +137,6 @@ int main(void)
 	RUN(errors_carry_address_and_context);
 	RUN(warnings_dedupe_and_cap);
 	RUN(sizes_format_in_iec_units);
+	RUN(map64_matches_an_array);
 	return 0;
 }
