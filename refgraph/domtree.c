@@ -64,3 +64,40 @@ struct cs_error *rg_domtree_build(const struct rg_graph *g, struct rg_domtree *t
 	return NULL;
 }
 
+
+struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *ctx)
+{
+	struct rg_domtree t;
+	struct cs_error *err = rg_domtree_build(g, &t);
+	if (err)
+		return err;
+	/* Each object is pushed once and popped twice: on entry, and (bit 31
+	 * set) on exit; a parallel stack carries the owner group. */
+	uint32_t *stack = malloc(((size_t)g->n * 2 + 1) * sizeof(*stack));
+	if (!stack) {
+		rg_domtree_free(&t);
+		return &cs_error_nomem;
+	}
+	for (uint32_t r = 0; r < g->n; r++) {
+		uint32_t d = g->idom[r];
+		if (d == HS_NONE || RG_IS_OBJECT(d))
+			continue;	/* dead, or reached from its dominator */
+		uint32_t owner = RG_IS_GROUP(d) ? d - RG_GROUP_NODE(0) : HS_NONE;
+		size_t sp = 0;
+		stack[sp++] = r;
+		while (sp) {
+			uint32_t v = stack[--sp];
+			if (v & 0x80000000u) {
+				fn(ctx, v & 0x7fffffffu, owner, true);
+				continue;
+			}
+			fn(ctx, v, owner, false);
+			stack[sp++] = v | 0x80000000u;
+			for (uint32_t c = t.first[v]; c < t.first[v + 1]; c++)
+				stack[sp++] = t.child[c];
+		}
+	}
+	free(stack);
+	rg_domtree_free(&t);
+	return NULL;
+}

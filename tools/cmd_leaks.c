@@ -90,6 +90,84 @@ static uint32_t group_goroutine(struct cli_session *s, uint32_t gr)
 	return gi.cls == RG_CLASS_STACK ? gi.root->goroutine : HS_NONE;
 }
 
+/* Type suspects: one walk down the dominator tree gathers, for every
+ * candidate type, what explains its bytes already. */
+struct type_cand {
+	const struct rg_type_total *total;
+	uint64_t instances;		/* live objects of the type */
+	uint64_t owned_by_suspects;	/* outermost ones under a root suspect */
+	uint64_t covered;		/* outermost ones inside a better candidate */
+	uint64_t stack_instances;	/* held by one goroutine's stack */
+	uint32_t example_g;
+	uint32_t active;		/* instances on the current path */
+};
+
+struct type_walk {
+	struct cli_session *s;
+	const struct rg_suspect *sus;
+	size_t ns;
+	struct type_cand *cand;		/* best (most retained) first */
+	size_t ncand;
+	uint32_t *cand_of_type;		/* type id -> candidate + 1 */
+	uint32_t ntypes;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct type_cand *x = a, *y = b;
+	if (x->total->retained != y->total->retained)
+		return x->total->retained > y->total->retained ? -1 : 1;
+	return x->total->type < y->total->type ? -1 : x->total->type > y->total->type;
+}
+
+static void type_visit(void *ctx, uint32_t obj, uint32_t owner, bool exit)
+{
+	struct type_walk *w = ctx;
+	uint32_t type = hs_heap_objects(w->s->heap)[obj].type;
+	if (type >= w->ntypes || !w->cand_of_type[type])
+		return;
+	uint32_t ci = w->cand_of_type[type] - 1;
+	struct type_cand *c = &w->cand[ci];
+	if (exit) {
+		c->active--;
+		return;
+	}
+	c->instances++;
+	if (owner != HS_NONE && group_goroutine(w->s, owner) != HS_NONE) {
+		if (!c->stack_instances++)
+			c->example_g = group_goroutine(w->s, owner);
+	}
+	if (c->active++ == 0) {
+		uint64_t r = rg_retained(w->s->graph, obj);
+		bool by_root = false, inside = false;
+		for (size_t k = 0; owner != HS_NONE && k < w->ns; k++)
+			by_root |= w->sus[k].group == owner;
+		for (uint32_t b = 0; b < ci && !inside; b++)
+			inside = w->cand[b].active > 0;
+		if (by_root)
+			c->owned_by_suspects += r;
+		else if (inside)
+			c->covered += r;
+	}
+}
+
+static struct cs_error *type_walk_run(struct type_walk *w)
+{
+	for (size_t k = 0; k < w->ncand; k++)
+		if (w->cand[k].total->type >= w->ntypes)
+			w->ntypes = w->cand[k].total->type + 1;
+	w->cand_of_type = calloc(w->ntypes + 1, sizeof(*w->cand_of_type));
+	if (!w->cand_of_type)
+		return &cs_error_nomem;
+	for (size_t k = 0; k < w->ncand; k++) {
+		w->cand_of_type[w->cand[k].total->type] = (uint32_t)k + 1;
+		w->cand[k].example_g = HS_NONE;
+	}
+	if (!w->ncand)
+		return NULL;
+	return rg_domtree_walk(w->s->graph, type_visit, w);
+}
+
 static int run_leaks(struct cli *cli)
 {
 	uint64_t pct, min_g;
@@ -236,45 +314,45 @@ static int run_leaks(struct cli *cli)
 		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
 		ntt = 0;
 	}
+	/* candidates: types whose outermost instances keep the share, best
+	 * first (rg_type_totals is by type id) */
+	struct type_walk tw = { .s = &s, .sus = sus, .ns = ns };
+	for (size_t t = 0; t < ntt; t++)
+		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
+			tw.ncand++;
+	tw.cand = calloc(tw.ncand + 1, sizeof(*tw.cand));
+	for (size_t t = 0, n = 0; tw.cand && t < ntt; t++)
+		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
+			tw.cand[n++].total = &tt[t];
+	if (tw.cand)
+		qsort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
+	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
+	if (err) {
+		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");
+		tw.ncand = 0;
+	}
 	bool header = false;
-	uint32_t nobj = rg_node_count(s.graph);
-	const struct hs_object *objs = hs_heap_objects(s.heap);
-	for (size_t t = 0; t < ntt; t++) {
-		if ((double)tt[t].retained < share * (double)live || tt[t].type == 0)
-			continue;
-		const struct hs_type *ty = hs_type_by_id(s.prog, tt[t].type);
+	for (size_t ci = 0; ci < tw.ncand; ci++) {
+		const struct type_cand *cd = &tw.cand[ci];
+		const struct rg_type_total *total = cd->total;
+		const struct hs_type *ty = hs_type_by_id(s.prog, total->type);
 		/* Objects bigger than their type are arrays of it. */
-		bool arrays = ty && ty->size && tt[t].bytes / tt[t].objects > ty->size;
+		bool arrays = ty && ty->size && total->bytes / total->objects > ty->size;
 		char tname[256];
 		snprintf(tname, sizeof(tname), arrays ? "[]%s (backing arrays)" : "%s",
-			 type_name(&s, tt[t].type));
-		/* Skip types a root suspect already explains. */
-		uint64_t owned_by_suspects = 0, instances = 0;
-		uint32_t example_g = HS_NONE;
-		size_t stack_instances = 0;
-		for (uint32_t i = 0; i < nobj; i++) {
-			if (objs[i].type != tt[t].type || !rg_is_live(s.graph, i))
-				continue;
-			instances++;
-			uint32_t gr = rg_owner_group(s.graph, i);
-			for (size_t k = 0; gr != HS_NONE && k < ns; k++)
-				if (sus[k].group == gr)
-					owned_by_suspects += rg_retained(s.graph, i);
-			uint32_t gi = gr != HS_NONE ? group_goroutine(&s, gr) : HS_NONE;
-			if (gi != HS_NONE) {
-				stack_instances++;
-				if (example_g == HS_NONE)
-					example_g = gi;
-			}
-		}
-		if (owned_by_suspects * 2 > tt[t].retained)
+			 type_name(&s, total->type));
+		/* Skip types that a root suspect, or a bigger type suspect whose
+		 * instances contain most of theirs, already explains. */
+		if ((cd->owned_by_suspects + cd->covered) * 2 > total->retained)
 			continue;
-		double pc = live ? 100.0 * (double)tt[t].retained / (double)live : 0;
+		uint64_t instances = cd->instances, stack_instances = cd->stack_instances;
+		uint32_t example_g = cd->example_g;
+		double pc = live ? 100.0 * (double)total->retained / (double)live : 0;
 		if (cli->json) {
 			json_begin_object(&j);
 			json_kv_string(&j, "type", tname);
 			json_kv_uint(&j, "objects", instances);
-			json_kv_uint(&j, "retained", tt[t].retained);
+			json_kv_uint(&j, "retained", total->retained);
 			json_kv_double(&j, "percent", pc);
 			json_kv_uint(&j, "held_by_goroutine_stacks", stack_instances);
 			json_end_object(&j);
@@ -287,13 +365,15 @@ static int run_leaks(struct cli *cli)
 		}
 		printf("   %s × ", fmt_count(instances, a));
 		out_escaped(stdout, tname);
-		printf(" retain %s (%.1f%%)", cs_fmt_size(tt[t].retained, b), pc);
+		printf(" retain %s (%.1f%%)", cs_fmt_size(total->retained, b), pc);
 		if (stack_instances)
 			printf(", %s of them held by goroutine stacks, e.g. goroutine %" PRIu64 " (%s)",
 			       fmt_count(stack_instances, c), s.gs->v[example_g].goid,
 			       cli_goroutine_func(&s, example_g));
 		putchar('\n');
 	}
+	free(tw.cand);
+	free(tw.cand_of_type);
 	free(tt);
 
 	/* Goroutine leak suspects: many goroutines parked for good with
