@@ -139,6 +139,15 @@ CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);
 				 sizeof(*(data)))) &&                        \
 	 ((data)[(n)++] = (value), true))
 
+/* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, …)
+ * is undefined behaviour. */
+static inline void cs_sort(void *base, size_t n, size_t size,
+			   int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* ------------------------------------------------------------------ */
 /* Hash map from 64-bit keys to 32-bit values                          */
 /* ------------------------------------------------------------------ */

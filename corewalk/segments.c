@@ -178,7 +178,7 @@ struct cs_error *cw_parse_elf(struct cw_core *core, bool executable_image)
 		s->flags = ph.p_flags & (CW_PF_R | CW_PF_W | CW_PF_X);
 	}
 
-	qsort(core->segs, core->nsegs, sizeof(*core->segs), seg_cmp);
+	cs_sort(core->segs, core->nsegs, sizeof(*core->segs), seg_cmp);
 	/* Overlapping segments cannot come from the kernel or gdb; a crafted
 	 * or damaged file might have them.  Keep the first, drop the rest, so
 	 * every address has one answer. */
@@ -364,7 +364,7 @@ struct cs_error *cw_build_regions(struct cw_core *core,
 		if (!ov)
 			return &cs_error_nomem;
 		memcpy(ov, ov_in, nov * sizeof(*ov));
-		qsort(ov, nov, sizeof(*ov), ov_cmp);
+		cs_sort(ov, nov, sizeof(*ov), ov_cmp);
 	}
 	struct region_vec rv = { 0 };
 	bool ok = true;
@@ -393,7 +393,7 @@ struct cs_error *cw_build_regions(struct cw_core *core,
 	/* Overlays may overlap each other (a file mapped twice); regions must
 	 * not.  Sort, then keep the first of any overlapping pair. */
 	if (rv.n > nseg_regions) {
-		qsort(rv.v, rv.n, sizeof(*rv.v), region_cmp);
+		cs_sort(rv.v, rv.n, sizeof(*rv.v), region_cmp);
 		size_t w = 0;
 		for (size_t i = 0; i < rv.n; i++) {
 			if (w && rv.v[i].pub.start < rv.v[w - 1].pub.end) {

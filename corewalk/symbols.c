@@ -51,7 +51,7 @@ static void load_table(struct cw_core *core, struct cw_file *f, Elf *elf,
 			continue;
 		syms[k++] = (struct cw_sym){ s.st_value, s.st_size, name };
 	}
-	qsort(syms, k, sizeof(*syms), sym_cmp);
+	cs_sort(syms, k, sizeof(*syms), sym_cmp);
 	free(f->syms);
 	f->syms = syms;
 	f->nsyms = k;

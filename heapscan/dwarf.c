@@ -162,13 +162,13 @@ struct hs_dwarf *hs_dwarf_open(struct hs_program *p)
 		hs_dwarf_close(d);
 		return NULL;
 	}
-	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
+	cs_sort(d->v, d->n, sizeof(*d->v), entry_cmp);
 	if (!find_name(d, "runtime.mspan", strlen("runtime.mspan"), DW_TAG_structure_type)) {
 		hs_dwarf_close(d);
 		return NULL;
 	}
-	qsort(d->globals, d->nglobals, sizeof(*d->globals), global_cmp);
-	qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), func_cmp);
+	cs_sort(d->globals, d->nglobals, sizeof(*d->globals), global_cmp);
+	cs_sort(d->funcs, d->nfuncs, sizeof(*d->funcs), func_cmp);
 	for (size_t i = 0; i < d->nfuncs; i++) {
 		d->funcs[i].lowpc += exe->load_bias;
 		d->funcs[i].highpc += exe->load_bias;

@@ -365,7 +365,7 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		hs_heap_destroy(h);
 		return err;
 	}
-	qsort(sv.v, sv.n, sizeof(*sv.v), span_cmp);
+	cs_sort(sv.v, sv.n, sizeof(*sv.v), span_cmp);
 	h->spans = sv.v;
 	h->nspans = sv.n;
 

@@ -78,7 +78,7 @@ struct cs_error *hs_symtab_load(struct hs_program *p)
 			.is_func = type == STT_FUNC,
 		};
 	}
-	qsort(st->by_addr, st->n, sizeof(*st->by_addr), sym_cmp);
+	cs_sort(st->by_addr, st->n, sizeof(*st->by_addr), sym_cmp);
 
 	st->nbuckets = 16;
 	while (st->nbuckets < 2 * st->n)
@@ -219,7 +219,7 @@ const struct hs_sym *hs_global_alias(struct hs_program *p, uint64_t var)
 				}
 			}
 		}
-		qsort(p->aliases, p->naliases, sizeof(*p->aliases), alias_cmp);
+		cs_sort(p->aliases, p->naliases, sizeof(*p->aliases), alias_cmp);
 	}
 	size_t lo = 0, hi = p->naliases;
 	while (lo < hi) {

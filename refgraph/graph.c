@@ -194,7 +194,7 @@ static struct cs_error *build_roots(struct rg_graph *g)
 		rs[k++] = (struct root_sort){ group_key(g, &r->v[i]), (uint32_t)i,
 					      (uint8_t)rg_root_class_of(r->v[i].kind) };
 	}
-	qsort(rs, k, sizeof(*rs), root_sort_cmp);
+	cs_sort(rs, k, sizeof(*rs), root_sort_cmp);
 	g->groups = malloc((k ? k : 1) * sizeof(*g->groups));
 	g->group_first = malloc((k + 1) * sizeof(*g->group_first));
 	g->group_targets = malloc((k ? k : 1) * sizeof(*g->group_targets));
@@ -224,7 +224,7 @@ static struct cs_error *build_roots(struct rg_graph *g)
 	g->ngroups = ng;
 	for (int c = 0; c < RG_NCLASSES; c++)
 		g->class_first[c + 1] += g->class_first[c];
-	qsort(g->pairs, k, sizeof(*g->pairs), u64_cmp);
+	cs_sort(g->pairs, k, sizeof(*g->pairs), u64_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < k; i++)
 		if (!w || g->pairs[i] != g->pairs[w - 1])

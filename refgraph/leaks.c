@@ -79,7 +79,7 @@ static void describe(const struct rg_graph *g, const struct rg_domtree *t, struc
 		s->elements[e].count++;
 		s->elements[e].retained += g->retained[c[k]];
 	}
-	qsort(s->elements, ne, sizeof(*s->elements), etype_cmp);
+	cs_sort(s->elements, ne, sizeof(*s->elements), etype_cmp);
 	s->nelements = (uint32_t)ne;
 	/* A representative of the bulk: the largest child of the type that
 	 * holds the most (not an overflow bucket that happens to be big),
@@ -147,7 +147,7 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 	}
 	for (size_t k = 0; k < n; k++)
 		describe(g, &t, &v[k]);
-	qsort(v, n, sizeof(*v), suspect_cmp);
+	cs_sort(v, n, sizeof(*v), suspect_cmp);
 	rg_domtree_free(&t);
 	*ret = v;
 	*n_ret = n;

@@ -59,7 +59,7 @@ static int run_histogram(struct cli *cli)
 		cli_session_close(cli, &s);
 		return cli_fail(err);
 	}
-	qsort(t, n, sizeof(*t), total_cmp);
+	cs_sort(t, n, sizeof(*t), total_cmp);
 	size_t shown = top && top < n ? (size_t)top : n;
 	struct rg_totals tot;
 	rg_graph_totals(s.graph, &tot);

@@ -325,7 +325,7 @@ static int run_leaks(struct cli *cli)
 		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
 			tw.cand[n++].total = &tt[t];
 	if (tw.cand)
-		qsort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
+		cs_sort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
 	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
 	if (err) {
 		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");

@@ -42,7 +42,7 @@ static void topn_add(struct topn *t, struct row r)
 	if (t->n < t->cap) {
 		t->v[t->n++] = r;
 		if (t->n == t->cap)
-			qsort(t->v, t->n, sizeof(*t->v), row_cmp);
+			cs_sort(t->v, t->n, sizeof(*t->v), row_cmp);
 		return;
 	}
 	if (row_cmp(&r, &t->v[t->n - 1]) >= 0)
@@ -105,7 +105,7 @@ static int run_top(struct cli *cli)
 		}
 	}
 	if (t.n < t.cap)
-		qsort(t.v, t.n, sizeof(*t.v), row_cmp);
+		cs_sort(t.v, t.n, sizeof(*t.v), row_cmp);
 
 	uint64_t live = rg_class_retained(s.graph, RG_NCLASSES);
 	struct json j;

@@ -62,14 +62,14 @@ struct cli_stack_group *cli_stack_groups(struct cli_session *s, const uint8_t *p
 	for (uint32_t i = 0; i < n; i++)
 		if (!pick || pick[i])
 			v[k++] = (struct keyed){ stack_hash(s, &s->gs->v[i]), i };
-	qsort(v, k, sizeof(*v), keyed_cmp);
+	cs_sort(v, k, sizeof(*v), keyed_cmp);
 	size_t ng = 0;
 	for (size_t i = 0; i < k; i++) {
 		if (i == 0 || v[i].hash != v[i - 1].hash)
 			g[ng++] = (struct cli_stack_group){ v[i].hash, v[i].gi, 0 };
 		g[ng - 1].count++;
 	}
-	qsort(g, ng, sizeof(*g), group_cmp);
+	cs_sort(g, ng, sizeof(*g), group_cmp);
 	free(v);
 	*n_ret = ng;
 	return g;
