@@ -273,7 +273,11 @@ static bool resolve_path(Dwarf_Die *st, const char *path, size_t len,
 			ret->ok = true;
 			return true;
 		}
-		cur = type;
+		/* Go's members refer to the typedef of a named struct
+		 * (maps.table.groups is a maps.groupsReference typedef):
+		 * descend into the struct it names. */
+		if (dwarf_peel_type(&type, &cur) != 0)
+			return false;
 		p = dot + 1;
 	}
 }

@@ -73,6 +73,11 @@ CS_PUBLIC struct cw_core *hs_program_core(const struct hs_program *p);
 CS_PUBLIC const struct hs_buildinfo *hs_program_buildinfo(const struct hs_program *p);
 /* Where the runtime layout came from: "DWARF" or "built-in table …". */
 CS_PUBLIC const char *hs_program_layout_source(const struct hs_program *p);
+/* The layout-relevant GOEXPERIMENTs of the build, canonically ordered and
+ * comma-separated ("" for the release's defaults): the key of its
+ * built-in table with the Go minor version.  Returns buf. */
+CS_PUBLIC const char *hs_program_layout_experiments(const struct hs_program *p,
+						    char *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */

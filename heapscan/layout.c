@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -37,8 +38,10 @@ const struct hs_ldesc hs_layout_descs[] = {
 	M(pallocData.scavenged, "runtime.pallocData", "scavenged", true),
 
 	S(heapArena.size, ARENA, true),
-	M(heapArena.bitmap, ARENA, "bitmap", false),
-	M(heapArena.noMorePtrs, ARENA, "noMorePtrs", false),
+	/* Go 1.22 with GOEXPERIMENT=noallocheaders embeds them in a
+	 * heapArenaPtrScalar. */
+	M(heapArena.bitmap, ARENA, "bitmap|heapArenaPtrScalar.bitmap", false),
+	M(heapArena.noMorePtrs, ARENA, "noMorePtrs|heapArenaPtrScalar.noMorePtrs", false),
 	M(heapArena.spans, ARENA, "spans", true),
 	M(heapArena.pageInUse, ARENA, "pageInUse", true),
 	M(heapArena.pageSpecials, ARENA, "pageSpecials", true),
@@ -273,6 +276,14 @@ static void layout_experiments(const struct hs_buildinfo *bi, char *buf,
 	}
 }
 
+const char *hs_program_layout_experiments(const struct hs_program *p,
+					  char *buf, size_t n)
+{
+	if (n)
+		layout_experiments(p->bi, buf, n);
+	return buf;
+}
+
 static const struct hs_ltable *find_table(int minor, const char *exps)
 {
 	for (size_t i = 0; i < hs_layout_ntables; i++)
@@ -324,6 +335,16 @@ static void choose_strategy(struct hs_program *p)
 	s->direct_iface_tflag = minor >= 26;
 }
 
+/* CORESCOPE_LAYOUT=builtin makes the built-in table the source even when
+ * the executable has DWARF: the test suite analyses the same core both
+ * ways (tests/e2e/checks_layout.go), and `dev-layout --builtin` prints
+ * the table.  Not a user option. */
+static bool builtin_forced(void)
+{
+	const char *v = getenv("CORESCOPE_LAYOUT");
+	return v && strcmp(v, "builtin") == 0;
+}
+
 struct cs_error *hs_layout_resolve(struct hs_program *p)
 {
 	struct hs_layout *l = &p->layout;
@@ -331,7 +352,7 @@ struct cs_error *hs_layout_resolve(struct hs_program *p)
 	char exps[128];
 	layout_experiments(p->bi, exps, sizeof(exps));
 
-	if (p->dwarf) {
+	if (p->dwarf && !builtin_forced()) {
 		for (size_t i = 0; i < hs_layout_ndescs; i++)
 			hs_dwarf_resolve(p->dwarf, &hs_layout_descs[i],
 					 lval_at(l, &hs_layout_descs[i]));
@@ -339,6 +360,12 @@ struct cs_error *hs_layout_resolve(struct hs_program *p)
 	} else {
 		const struct hs_ltable *t =
 			p->bi->major == 1 ? find_table(p->bi->minor, exps) : NULL;
+		if (!t && p->dwarf)
+			return cs_error_create(
+				CS_ERR_UNSUPPORTED,
+				"%s: %s%s%s: CORESCOPE_LAYOUT=builtin, but corescope has no built-in layout for it",
+				cw_core_input(p->core)->path, p->bi->version,
+				exps[0] ? " with GOEXPERIMENT=" : "", exps);
 		if (!t)
 			return cs_error_create(
 				CS_ERR_UNSUPPORTED,

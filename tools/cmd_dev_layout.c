@@ -6,12 +6,14 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "heapscan.h"
 
 static const struct opt_spec dev_layout_opts[] = {
 	{ "emit-table", 0, OPT_NONE, NULL, "print a C table entry for heapscan/layout_tables.c" },
+	{ "builtin", 0, OPT_NONE, NULL, "use the built-in table even if there is DWARF (tests)" },
 	{ 0 },
 };
 
@@ -22,6 +24,10 @@ static const char *kind_name(int k)
 
 static int run_dev_layout(struct cli *cli)
 {
+	/* heapscan/layout.c: the built-in table even when DWARF is there, so
+	 * the test suite can compare the table with DWARF. */
+	if (cli_flag(cli, "builtin"))
+		setenv("CORESCOPE_LAYOUT", "builtin", 1);
 	struct cw_open_options o = {
 		.exe_path = cli->nargs > 1 ? cli->args[1] : cli->exe,
 		.sysroot = cli->sysroot,
@@ -42,13 +48,15 @@ static int run_dev_layout(struct cli *cli)
 	size_t n = hs_program_layout_count();
 	struct hs_layout_entry e;
 	if (cli_flag(cli, "emit-table")) {
-		char var[64];
-		snprintf(var, sizeof(var), "go1_%d%s%s", bi->minor,
-			 bi->experiments ? "_" : "", bi->experiments ? "x" : "");
-		printf("/* %s%s%s, from %s */\n", bi->version,
-		       bi->experiments ? " GOEXPERIMENT=" : "",
-		       bi->experiments ? bi->experiments : "",
-		       hs_program_layout_source(p));
+		/* The variable is go1_<minor>[_<experiment>...]; the table's
+		 * key is the minor and the experiments string. */
+		char exps[128], var[192];
+		hs_program_layout_experiments(p, exps, sizeof(exps));
+		int k = snprintf(var, sizeof(var), "go1_%d%s", bi->minor, exps[0] ? "_" : "");
+		for (const char *c = exps; *c && k > 0 && (size_t)k < sizeof(var) - 1; c++)
+			var[k++] = (*c == ',' || *c == '-') ? '_' : *c;
+		var[k > 0 && (size_t)k < sizeof(var) ? k : 0] = '\0';
+		printf("/* %s, from %s */\n", bi->version, hs_program_layout_source(p));
 		printf("static const struct hs_ltable_value %s[] = {\n", var);
 		for (size_t i = 0; i < n; i++) {
 			hs_program_layout_entry(p, i, &e);
@@ -56,6 +64,8 @@ static int run_dev_layout(struct cli *cli)
 				printf("\t{ \"%s\", %" PRId64 ", %u },\n", e.id, e.value, e.size);
 		}
 		printf("};\n");
+		printf("/* and in hs_layout_tables[]:\n\t{ %d, \"%s\", %s, CS_ARRAY_SIZE(%s) },\n */\n",
+		       bi->minor, exps, var, var);
 	} else if (cli->json) {
 		struct json j;
 		json_init(&j);
@@ -105,7 +115,9 @@ const struct command cmd_dev_layout = {
 		"Print every runtime offset, size and constant heapscan uses, and where\n"
 		"they came from (DWARF or a built-in table).  With --emit-table, print a\n"
 		"C table entry for heapscan/layout_tables.c generated from this binary's\n"
-		"DWARF.  Accepts a core or an executable.",
+		"DWARF, keyed by its Go release and layout-relevant GOEXPERIMENTs.  With\n"
+		"--builtin, use the built-in table even when there is DWARF (the test\n"
+		"suite compares the two).  Accepts a core or an executable.",
 	.example = "corescope dev-layout ./server --emit-table",
 	.opts = dev_layout_opts,
 	.min_args = 1,
