@@ -1,5 +1,6 @@
 // Command global-map-cache plants a global map with 100,000 small entries
-// and 4 entries whose Entry holds a 4 MiB []byte value.
+// (at scale 1, CORESCOPE_SCENARIO_SCALE) and 4 entries whose Entry holds a
+// 4 MiB []byte value.
 package main
 
 import (
@@ -21,10 +22,12 @@ type Entry struct {
 var cache map[string]*Entry
 
 const (
-	numSmall   = 100000
 	smallBytes = 32
 	bigBytes   = 4 << 20
 )
+
+// numSmall is 100,000 at scale 1.
+var numSmall = truth.Scaled(100000)
 
 // Sizes are variables so every make below has a non-constant size and is
 // heap allocated regardless of escape analysis.
@@ -34,8 +37,9 @@ var (
 )
 
 // bigAt says after which small entry each big entry is inserted, so the big
-// entries land in different parts of the map's growth history.
-var bigAt = [4]int{9999, 33333, 66666, 99998}
+// entries land in different parts of the map's growth history (9999, 33333,
+// 66666 and 99998 at scale 1).
+var bigAt = [4]int{numSmall/10 - 1, numSmall / 3, 2 * numSmall / 3, numSmall - 2}
 
 type bigRec struct {
 	key          string
@@ -68,6 +72,9 @@ func fillCache() []bigRec {
 func main() {
 	f := truth.ParseFlags()
 	t := truth.New("global-map-cache")
+	if numSmall < 40 {
+		truth.Fatalf("%d small entries: the scale is too small to place the 4 big ones", numSmall)
+	}
 
 	bigs := fillCache()
 	if len(cache) != numSmall+len(bigAt) {
@@ -76,9 +83,9 @@ func main() {
 	root := truth.Root{Kind: "global", Name: "main.cache"}
 	hdr := truth.Addr(*(*uintptr)(unsafe.Pointer(&cache)))
 	t.Add(truth.Object{
-		ID: "map-header", Addr: hdr, Size: 48, Kind: "map-header", GoType: mapHeaderType,
+		ID: "map-header", Addr: hdr, Size: mapHeaderSize, Kind: "map-header", GoType: mapHeaderType,
 		Root: root, Path: []string{"main.cache"},
-		Note: "48 bytes in every release: runtime.hmap (<=1.23, noswissmap) and internal/runtime/maps.Map (1.24+)",
+		Note: "runtime.hmap: 48 bytes to 1.23, 56 with noswissmap in 1.24-1.25; internal/runtime/maps.Map: 48 bytes",
 	})
 	entrySize := uint64(unsafe.Sizeof(Entry{}))
 	for i, b := range bigs {

@@ -1,6 +1,9 @@
-//go:build !(go1.26 || (go1.24 && goexperiment.swissmap))
+//go:build !go1.24
 
 package main
 
-// Classic bucket maps: Go <= 1.23, and 1.24-1.25 with GOEXPERIMENT=noswissmap.
-const mapHeaderType = "runtime.hmap"
+// Classic bucket maps, Go <= 1.23: runtime.hmap is 48 bytes.
+const (
+	mapHeaderType = "runtime.hmap"
+	mapHeaderSize = 48
+)

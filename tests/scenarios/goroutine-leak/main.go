@@ -1,4 +1,4 @@
-// Command goroutine-leak plants 2,000 goroutines started from
+// Command goroutine-leak plants 2,000 goroutines (at scale 1) started from
 // main.leakyWorker, each blocked receiving from a channel nobody sends on,
 // each keeping a 64 KiB heap buffer alive from its own stack (local "buf").
 package main
@@ -12,10 +12,10 @@ import (
 
 var _ = truth.ExactHeapProfile()
 
-const (
-	numWorkers = 2000
-	bufBytes   = 64 << 10
-)
+const bufBytes = 64 << 10
+
+// numWorkers is 2,000 at scale 1 (CORESCOPE_SCENARIO_SCALE).
+var numWorkers = truth.Scaled(2000)
 
 // bufSize is a variable so make([]byte, bufSize) has a non-constant size:
 // such a make always allocates on the heap, whatever escape analysis thinks
@@ -75,7 +75,7 @@ func main() {
 		})
 	}
 	t.ExpectedLeak = &truth.Leak{
-		Root: "main.leakyWorker", Bytes: numWorkers * bufBytes, Count: numWorkers, ElemType: "[]uint8",
+		Root: "main.leakyWorker", Bytes: uint64(numWorkers) * bufBytes, Count: numWorkers, ElemType: "[]uint8",
 	}
 	t.Summary["leaked_goroutines"] = map[string]interface{}{
 		"function": "main.leakyWorker", "count": numWorkers, "wait_reason": "chan receive",

@@ -27,6 +27,13 @@ type Truth struct {
 	GOARCH     string `json:"goarch"`
 	GOOS       string `json:"goos"`
 	Executable string `json:"executable"`
+	// Scale is the factor the scenario multiplied its counts by
+	// (CORESCOPE_SCENARIO_SCALE; 1 when unset). Checks take every count
+	// and size from the objects and summaries below, never from the
+	// scenario's source, so a scaled-down capture is checked as strictly
+	// as a full one. 0 in truth files written before the field existed
+	// means 1.
+	Scale float64 `json:"scale"`
 	// Threads are the OS thread ids listed in /proc/self/task just before
 	// "ready" was printed, sorted.
 	Threads    []int      `json:"threads"`

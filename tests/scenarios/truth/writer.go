@@ -58,8 +58,38 @@ func New(scenario string) *Truth {
 	return &Truth{
 		Schema:   SchemaVersion,
 		Scenario: scenario,
+		Scale:    Scale(),
 		Summary:  map[string]interface{}{},
 	}
+}
+
+// ScaleEnv is the environment variable that scales the scenarios' counts
+// (handlers, goroutines, map entries): a factor in (0, 1000], 1 when unset.
+// The committed corpus (tests/corpus) is captured at a small scale to stay
+// small; the truth records the factor and every count that results.
+const ScaleEnv = "CORESCOPE_SCENARIO_SCALE"
+
+// Scale returns the factor from ScaleEnv; an unparsable or out-of-range
+// value is a setup error (exit 1), never silently 1.
+func Scale() float64 {
+	s := os.Getenv(ScaleEnv)
+	if s == "" {
+		return 1
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f <= 1000) {
+		Fatalf("%s=%q: want a number in (0, 1000]", ScaleEnv, s)
+	}
+	return f
+}
+
+// Scaled returns n times the scale, rounded, and at least 1.
+func Scaled(n int) int {
+	v := int(float64(n)*Scale() + 0.5)
+	if v < 1 {
+		v = 1
+	}
+	return v
 }
 
 // Add appends a planted object. It takes the address as a number, so the
