@@ -24,12 +24,20 @@ type toolchain struct {
 
 var toolchainNameRE = regexp.MustCompile(`^go1\.\d+(\.\d+|rc\d+)?$`)
 
+// scaleEnv is truth.ScaleEnv (the harness does not import the scenarios'
+// package).
+const scaleEnv = "CORESCOPE_SCENARIO_SCALE"
+
 // resolveToolchain understands "go" (the host go), a path to a go binary,
 // or goX.Y.Z (the host go with GOTOOLCHAIN=goX.Y.Z, which may download it
-// through the module proxy the first time).
-func resolveToolchain(spec string) (*toolchain, error) {
+// through the module proxy the first time). A non-empty experiment is
+// passed to every go command as GOEXPERIMENT.
+func resolveToolchain(spec, experiment string) (*toolchain, error) {
 	tc := &toolchain{spec: spec}
 	env := buildEnv()
+	if experiment != "" {
+		env = append(env, "GOEXPERIMENT="+experiment)
+	}
 	switch {
 	case toolchainNameRE.MatchString(spec):
 		p, err := exec.LookPath("go")
@@ -76,8 +84,9 @@ func resolveToolchain(spec string) (*toolchain, error) {
 
 // buildEnv is the harness's environment minus what would make builds
 // differ from a plain `go build`: GOROOT (belongs to one toolchain),
-// GOTOOLCHAIN (set per toolchain) and -trimpath in GOFLAGS (the scenarios
-// keep their file paths).
+// GOTOOLCHAIN (set per toolchain), GOEXPERIMENT (set by -experiment only)
+// and -trimpath in GOFLAGS (the scenarios keep their file paths); and
+// minus the scenario scale, which only -scale sets.
 func buildEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -86,7 +95,7 @@ func buildEnv() []string {
 			k = kv[:i]
 		}
 		switch k {
-		case "GOROOT", "GOTOOLCHAIN":
+		case "GOROOT", "GOTOOLCHAIN", "GOEXPERIMENT", scaleEnv:
 			continue
 		case "GOFLAGS":
 			var keep []string

@@ -24,6 +24,11 @@ type harness struct {
 	methods   []string
 	keepPlain bool
 	timeout   time.Duration
+	// experiment is the GOEXPERIMENT of the builds; scale the scenarios'
+	// CORESCOPE_SCENARIO_SCALE (0: unset); zstdArgs the core compression.
+	experiment string
+	scale      float64
+	zstdArgs   []string
 	// corePatternFile is /proc/sys/kernel/core_pattern unless overridden.
 	corePatternFile string
 
@@ -34,13 +39,14 @@ type harness struct {
 // captureScenario builds and runs one scenario and captures it with every
 // requested method. It always returns one Capture per method.
 func (h *harness) captureScenario(scenario, variant string) []manifest.Capture {
-	relDir := filepath.Join(h.tc.version, variant, scenario)
-	dir := filepath.Join(h.outDir, relDir)
 	flags := variantFlags[variant]
 	base := manifest.Capture{
 		Scenario: scenario, GoVersion: h.tc.version, GoCmd: h.tc.spec, Variant: variant,
-		BuildFlags: append([]string{}, flags...), Dir: relDir,
+		BuildFlags: append([]string{}, flags...), Experiment: h.experiment, Scale: h.scale,
 	}
+	relDir := filepath.Join(base.Label(), variant, scenario)
+	base.Dir = relDir
+	dir := filepath.Join(h.outDir, relDir)
 	if base.BuildFlags == nil {
 		base.BuildFlags = []string{}
 	}
@@ -78,7 +84,11 @@ func (h *harness) captureScenario(scenario, variant string) []manifest.Capture {
 
 	t1 := time.Now()
 	args := []string{"-truth", filepath.Join(dir, "truth.json"), "-pprof", filepath.Join(dir, "heap.pprof")}
-	proc, limitNote, err := startScenario(dir, exe, args, filepath.Join(dir, "stderr.txt"), h.timeout)
+	var env []string
+	if h.scale != 0 {
+		env = append(env, scaleEnv+"="+strconv.FormatFloat(h.scale, 'g', -1, 64))
+	}
+	proc, limitNote, err := startScenario(dir, exe, args, env, filepath.Join(dir, "stderr.txt"), h.timeout)
 	if err != nil {
 		return all(manifest.StatusFail, "scenario: "+err.Error())
 	}
@@ -118,7 +128,7 @@ func (h *harness) progress(c *manifest.Capture) {
 		size = fmt.Sprintf(" core %s (%s on disk) -> %s", iec(c.CorePlainBytes), iec(c.CoreDiskBytes), iec(c.CoreBytes))
 	}
 	fmt.Fprintf(os.Stderr, "[%d/%d] %s %s %s %s: %s %.1fs (build %.1fs, ready %.1fs)%s\n",
-		h.progressN, h.progressTotal, c.GoVersion, c.Variant, c.Scenario, c.Method, msg,
+		h.progressN, h.progressTotal, c.Label(), c.Variant, c.Scenario, c.Method, msg,
 		c.Seconds, c.BuildSeconds, c.ReadySeconds, size)
 }
 
@@ -388,7 +398,9 @@ func (h *harness) finishCore(c *manifest.Capture, dir, core string) {
 			fail("zstd not found in PATH (install zstd, or use -keep-plain)")
 			return
 		}
-		out, err := runCapture(h.timeout, dir, nil, "zstd", "-q", "-T2", "-3", "--rm", "-f", name, "-o", name+".zst")
+		args := append([]string{"-q", "-T2"}, h.zstdArgs...)
+		args = append(args, "--rm", "-f", name, "-o", name+".zst")
+		out, err := runCapture(h.timeout, dir, nil, "zstd", args...)
 		if err != nil {
 			os.Remove(core + ".zst")
 			fail("zstd: %v: %s", err, tail(out, 400))

@@ -2,8 +2,11 @@
 // them with gcore and with the kernel, and records oracle outputs
 // (eu-readelf) next to each core. See docs/scenarios.md.
 //
-//	harness capture [-scenarios a,b] [-go CMD] [-variants default,pie]
-//	                [-methods gcore,kernel] [-out DIR] [-keep-plain] [-timeout D]
+//	harness capture [-scenarios a,b] [-go CMD] [-experiment X] [-variants default,pie]
+//	                [-methods gcore,kernel] [-scale F] [-zstd ARGS] [-out DIR]
+//	                [-keep-plain] [-timeout D]
+//	harness corpus-add -from WORK/captures.json -corpus tests/corpus
+//	harness corpus-verify -corpus tests/corpus
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,30 +33,55 @@ var variantFlags = map[string][]string{
 	"nodwarf":  {"-ldflags=-w"},
 	"stripped": {"-ldflags=-s -w"},
 	"pie":      {"-buildmode=pie"},
+	// The committed corpus: a default build whose DWARF is left
+	// uncompressed, so that zstd compresses the executable well (zlib'd
+	// sections do not compress again). Same code, same DWARF.
+	"corpus": {"-ldflags=-compressdwarf=false"},
 }
 
 var allMethods = []string{"gcore", "kernel"}
 
 func usage() {
 	fmt.Fprintf(os.Stderr, `usage: harness capture [flags]
+       harness corpus-add -from WORK/captures.json -corpus DIR [-budget BYTES]
+       harness corpus-verify -corpus DIR
 
-Builds every scenario (tests/scenarios/*), runs it until it prints "ready",
-captures its core with gcore and/or the kernel, saves eu-readelf -l/-n
-outputs next to each core, compresses the cores with zstd and writes
+capture builds every scenario (tests/scenarios/*), runs it until it prints
+"ready", captures its core with gcore and/or the kernel, saves eu-readelf
+-l/-n outputs next to each core, compresses the cores with zstd and writes
 DIR/captures.json.
+
+corpus-add copies the ok captures of a capture run into a committed corpus
+(tests/corpus, docs/development.md), compresses their executables and
+records sizes and checksums in DIR/manifest.json; corpus-verify checks the
+corpus's files against that manifest.
 
 `)
 	os.Exit(2)
 }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "capture" {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	switch os.Args[1] {
+	case "capture":
+	case "corpus-add":
+		corpusAdd(os.Args[2:])
+		return
+	case "corpus-verify":
+		corpusVerify(os.Args[2:])
+		return
+	default:
 		usage()
 	}
 	fs := flag.NewFlagSet("capture", flag.ExitOnError)
 	scen := fs.String("scenarios", "", "comma-separated scenario names (default: all)")
 	goCmd := fs.String("go", "go", "go command: a path to a go binary, or goX.Y.Z (host go with GOTOOLCHAIN=goX.Y.Z)")
-	vars := fs.String("variants", "default", "comma-separated build variants: default,nodwarf,stripped,pie")
+	experiment := fs.String("experiment", "", "GOEXPERIMENT for the builds (e.g. noswissmap); recorded in the manifest")
+	vars := fs.String("variants", "default", "comma-separated build variants: default,nodwarf,stripped,pie,corpus")
+	scale := fs.String("scale", "", "CORESCOPE_SCENARIO_SCALE for the scenario runs (a factor for their counts; default 1)")
+	zstdArgs := fs.String("zstd", "-3", "zstd compression options for the cores (the corpus uses \"-19 --long=27\")")
 	meths := fs.String("methods", "gcore,kernel", "comma-separated capture methods: gcore,kernel")
 	out := fs.String("out", filepath.Join(os.TempDir(), "corescope-captures"), "output directory (cores are large: keep it out of the source tree)")
 	keepPlain := fs.Bool("keep-plain", false, "keep cores uncompressed")
@@ -62,7 +91,15 @@ func main() {
 	fs.Usage = func() { fs.PrintDefaults(); usage() }
 	fs.Parse(os.Args[2:])
 
-	h := &harness{keepPlain: *keepPlain, timeout: *timeout, corePatternFile: *patternFile}
+	h := &harness{keepPlain: *keepPlain, timeout: *timeout, corePatternFile: *patternFile,
+		experiment: *experiment, zstdArgs: strings.Fields(*zstdArgs)}
+	if *scale != "" {
+		f, err := strconv.ParseFloat(*scale, 64)
+		if err != nil || !(f > 0 && f <= 1000) {
+			fatalf("-scale %q: want a number in (0, 1000]", *scale)
+		}
+		h.scale = f
+	}
 	var err error
 	if h.outDir, err = filepath.Abs(*out); err != nil {
 		fatalf("%v", err)
@@ -86,7 +123,7 @@ func main() {
 	variants := splitList(*vars)
 	for _, v := range variants {
 		if _, ok := variantFlags[v]; !ok {
-			fatalf("unknown variant %q (have default, nodwarf, stripped, pie)", v)
+			fatalf("unknown variant %q (have default, nodwarf, stripped, pie, corpus)", v)
 		}
 	}
 	h.methods = splitList(*meths)
@@ -98,7 +135,7 @@ func main() {
 	if err := os.MkdirAll(h.outDir, 0o755); err != nil {
 		fatalf("%v", err)
 	}
-	if h.tc, err = resolveToolchain(*goCmd); err != nil {
+	if h.tc, err = resolveToolchain(*goCmd, h.experiment); err != nil {
 		fatalf("%v", err)
 	}
 	installSignalHandler()

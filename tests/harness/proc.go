@@ -60,17 +60,17 @@ type scenarioProc struct {
 	remove func()
 }
 
-// startScenario starts exe in dir with GOTRACEBACK=crash, raises its
-// RLIMIT_CORE to the hard limit (unlimited where allowed) and waits for the
-// line "ready" on its stdout.
-func startScenario(dir, exe string, args []string, stderrPath string, timeout time.Duration) (*scenarioProc, string, error) {
+// startScenario starts exe in dir with GOTRACEBACK=crash and the extra
+// environment env, raises its RLIMIT_CORE to the hard limit (unlimited
+// where allowed) and waits for the line "ready" on its stdout.
+func startScenario(dir, exe string, args []string, env []string, stderrPath string, timeout time.Duration) (*scenarioProc, string, error) {
 	errf, err := os.Create(stderrPath)
 	if err != nil {
 		return nil, "", err
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = dir
-	cmd.Env = append(buildEnv(), "GOTRACEBACK=crash")
+	cmd.Env = append(append(buildEnv(), "GOTRACEBACK=crash"), env...)
 	cmd.Stderr = errf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

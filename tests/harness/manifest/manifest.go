@@ -26,6 +26,33 @@ type Manifest struct {
 	Updated  string    `json:"updated"`
 	Host     Host      `json:"host"`
 	Captures []Capture `json:"captures"`
+	// Corpus is set in the committed corpus's manifest
+	// (tests/corpus/manifest.json): how it was made and what it weighs.
+	Corpus *Corpus `json:"corpus,omitempty"`
+}
+
+// Corpus describes a committed corpus as a whole.
+type Corpus struct {
+	// Regenerate is the command that rebuilds it.
+	Regenerate string `json:"regenerate"`
+	// BudgetBytes is the most it may weigh; TotalBytes what every file
+	// the captures name weighs (each counted once).
+	BudgetBytes int64 `json:"budget_bytes"`
+	TotalBytes  int64 `json:"total_bytes"`
+	// Entries is the sizes table: one row per release and experiment.
+	Entries []CorpusEntry `json:"entries"`
+}
+
+// CorpusEntry is one release x experiment of a corpus.
+type CorpusEntry struct {
+	Label      string `json:"label"` // go1.25.14+greenteagc
+	GoVersion  string `json:"go_version"`
+	Experiment string `json:"experiment,omitempty"`
+	Dir        string `json:"dir"`
+	Files      int    `json:"files"`
+	Bytes      int64  `json:"bytes"`
+	CoreBytes  int64  `json:"core_bytes"`
+	ExeBytes   int64  `json:"exe_bytes"`
 }
 
 // Host describes the machine of the last capture run.
@@ -43,11 +70,16 @@ type Capture struct {
 	Scenario   string   `json:"scenario"`
 	GoVersion  string   `json:"go_version"` // "go1.26.8", from `go env GOVERSION`
 	GoCmd      string   `json:"go_cmd"`     // what -go said
-	Variant    string   `json:"variant"`    // default, nodwarf, stripped, pie
+	Variant    string   `json:"variant"`    // default, nodwarf, stripped, pie, corpus
 	BuildFlags []string `json:"build_flags"`
-	Method     string   `json:"method"` // gcore, kernel
-	Status     string   `json:"status"` // ok, skip, fail
-	Reason     string   `json:"reason,omitempty"`
+	// Experiment is the GOEXPERIMENT the scenario was built with ("" for
+	// the release's defaults).
+	Experiment string `json:"experiment,omitempty"`
+	// Scale is CORESCOPE_SCENARIO_SCALE of the run (0: unset, i.e. 1).
+	Scale  float64 `json:"scale,omitempty"`
+	Method string  `json:"method"` // gcore, kernel
+	Status string  `json:"status"` // ok, skip, fail
+	Reason string  `json:"reason,omitempty"`
 
 	Dir         string `json:"dir"`                    // run directory
 	Exe         string `json:"exe,omitempty"`          // the scenario binary
@@ -65,15 +97,51 @@ type Capture struct {
 	CoreBytes      int64  `json:"core_bytes,omitempty"`       // size of the stored core file
 	CoreSHA256     string `json:"core_sha256,omitempty"`      // of the stored core file
 	Compressed     bool   `json:"compressed"`
+	// CorePatchFrom (corpus gcore cores) names the compressed executable
+	// whose plain bytes are the `zstd --patch-from` reference of the
+	// stored core: gdb's gcore saves the executable's text segment, which
+	// then costs nothing. Such a core must be unpacked before use
+	// (Unpacker.Core); zstd's frame checksum proves the result.
+	CorePatchFrom string `json:"core_patch_from,omitempty"`
 
 	Seconds      float64 `json:"seconds"`       // this method: dump + readelf + compress
 	BuildSeconds float64 `json:"build_seconds"` // shared by the methods of one run
 	ReadySeconds float64 `json:"ready_seconds"` // start to "ready"
+
+	// A compressed executable (corpus): Exe names the .zst, which the
+	// checker decompresses before use; these describe the plain file.
+	ExePlainBytes  int64  `json:"exe_plain_bytes,omitempty"`
+	ExePlainSHA256 string `json:"exe_plain_sha256,omitempty"`
+	// ExePatchFrom names another capture's compressed executable whose
+	// plain bytes are the reference of `zstd --patch-from` for this one
+	// (builds of one release share most of their bytes);
+	// ExePatchFromSHA256 is that reference's plain sha256.
+	ExePatchFrom       string `json:"exe_patch_from,omitempty"`
+	ExePatchFromSHA256 string `json:"exe_patch_from_sha256,omitempty"`
+	// Files lists every file of the capture with its size and sha256
+	// (corpus manifests; the sizes table adds them up).
+	Files []File `json:"files,omitempty"`
+}
+
+// File is one stored file of a capture.
+type File struct {
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Label names the Go release and experiment: "go1.26.11", or
+// "go1.25.14+greenteagc" (several experiments joined by ",").
+func (c *Capture) Label() string {
+	if c.Experiment == "" {
+		return c.GoVersion
+	}
+	return c.GoVersion + "+" + c.Experiment
 }
 
 // Key identifies a capture within a manifest.
 func (c *Capture) Key() string {
-	return c.GoVersion + "/" + c.Variant + "/" + c.Scenario + "/" + c.Method
+	return c.Label() + "/" + c.Variant + "/" + c.Scenario + "/" + c.Method
 }
 
 // Load reads a manifest.
