@@ -169,8 +169,12 @@ static struct cs_error *read_span(struct hs_heap *h, uint64_t addr,
 				       (unsigned long long)s.npages);
 	if (inuse) {
 		s.div_mul = s.large ? 0 : (uint32_t)(0xffffffffu / (uint32_t)s.elemsize + 1);
+		/* A large object (its own span) has no malloc header: it
+		 * starts at the span's base and its type is span.largeType
+		 * (malloc.go, mallocgcLarge).  Classic maps' bucket arrays
+		 * are the common case. */
 		s.header = p->strategy.heapbits == HS_HEAPBITS_HEADERS && !s.noscan &&
-			   s.elemsize > h->heap_bits_small_max;
+			   !s.large && s.elemsize > h->heap_bits_small_max;
 		if (p->strategy.greentea && l->heapArena.pageUseSpanInlineMarkBits.ok) {
 			uint64_t page = (s.base >> h->page_shift) & (h->pages_per_arena - 1);
 			const uint8_t *bits = cw_peek(p->core,
