@@ -583,9 +583,9 @@ static bool func_at_entry(struct hs_dwarf *d, uint64_t entry, Dwarf_Die *ret)
 }
 
 size_t hs_dwarf_func_var_names(struct hs_program *p, uint64_t entry, const char **out,
-			       size_t max)
+			       const struct hs_type **types, size_t max)
 {
-	Dwarf_Die fn, v;
+	Dwarf_Die fn, v, type;
 	if (!func_at_entry(p->dwarf, entry, &fn) || dwarf_child(&fn, &v) != 0)
 		return 0;
 	size_t n = 0;
@@ -593,8 +593,11 @@ size_t hs_dwarf_func_var_names(struct hs_program *p, uint64_t entry, const char 
 		if (dwarf_tag(&v) != DW_TAG_variable || n == max)
 			continue;
 		const char *name = dwarf_diename(&v);
-		if (name)
-			out[n++] = name[0] == '&' ? name + 1 : name;
+		if (!name)
+			continue;
+		if (types)
+			types[n] = die_type(&v, &type) ? die_hs_type(p, &type, 0) : NULL;
+		out[n++] = name[0] == '&' ? name + 1 : name;
 	} while (dwarf_siblingof(&v, &v) == 0);
 	return n;
 }

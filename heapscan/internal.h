@@ -236,13 +236,20 @@ bool hs_dwarf_stack_var(struct hs_program *p, uint64_t pc, uint64_t cfa, uint64_
 			const char **name_ret, uint64_t *var_off_ret, uint64_t *type_die_ret,
 			const struct hs_type **type_ret, uint64_t *inner_ret);
 /* Names of the variables DWARF lists for the function at entry ("&x"
- * reduced to "x"); returns the count. */
+ * reduced to "x"), and when types is given their runtime types (NULL
+ * where unknown); returns the count. */
 size_t hs_dwarf_func_var_names(struct hs_program *p, uint64_t entry, const char **out,
-			       size_t max);
-/* types.c: the closure record type ("struct { F uintptr; … }") whose
- * captured fields all bear these names, or NULL (none, or ambiguous). */
+			       const struct hs_type **types, size_t max);
+/* types.c: the closure record type ("struct { F uintptr; … }") of a
+ * closure of at most size bytes whose variables are these: the one whose
+ * captured fields all bear these names (Go 1.19), or, with the positional
+ * names X0, X1… of Go 1.20-1.22, whose fields' types are those of
+ * distinct variables; NULL if none or ambiguous.  For positional fields,
+ * *renamed_ret (n entries) gets the variable name of each field where the
+ * type says which (else the field's own name). */
 const struct hs_type *hs_closure_struct(struct hs_program *p, const char *const *names,
-					size_t n);
+					const struct hs_type *const *types, size_t n,
+					uint64_t size, const char **renamed_ret);
 /* Append the Go field path of offset off inside the variable type
  * (".tree.children.s[2]"). */
 bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,

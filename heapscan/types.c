@@ -559,12 +559,16 @@ const struct hs_type *hs_closure_type(struct hs_program *p, uint64_t fn, uint64_
 		/* Go before 1.23 does not say where captures live; the
 		 * closure's struct type does, and its field names are the
 		 * closure's variable names. */
-		const char *names[64];
-		size_t nn = hs_dwarf_func_var_names(p, fn, names, CS_ARRAY_SIZE(names));
-		const struct hs_type *st = nn ? hs_closure_struct(p, names, nn) : NULL;
+		const char *names[64], *renamed[64];
+		const struct hs_type *vtypes[64];
+		size_t nn = hs_dwarf_func_var_names(p, fn, names, vtypes, CS_ARRAY_SIZE(names));
+		const struct hs_type *st =
+			nn ? hs_closure_struct(p, names, vtypes, nn, size, renamed) : NULL;
 		if (st) {
 			n = st->nfields - 1;
 			memcpy(vars, st->fields + 1, n * sizeof(*vars));
+			for (size_t i = 0; i < n; i++)
+				vars[i].name = renamed[i];
 		}
 	}
 	uint64_t end = 8;
@@ -637,12 +641,46 @@ static void index_all_types(struct hs_program *p)
 	}
 }
 
+/* "X0", "X1"…: the positional field names of closure records in Go
+ * 1.20-1.22. */
+static bool positional_name(const char *s)
+{
+	if (s[0] != 'X' || !s[1])
+		return false;
+	for (s++; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static bool same_type(const struct hs_program *p, uint64_t field_type,
+		      const struct hs_type *var_type)
+{
+	const struct hs_type *ft = hs_type_lookup((struct hs_program *)p, field_type);
+	return ft && var_type && (ft->addr == var_type->addr ||
+				  strcmp(ft->name, var_type->name) == 0);
+}
+
+/* Do two closure structs lay their captures out alike (so that an
+ * ambiguity between them does not matter)? */
+static bool same_layout(const struct hs_type *a, const struct hs_type *b)
+{
+	if (a->nfields != b->nfields || a->size != b->size)
+		return false;
+	for (uint32_t f = 0; f < a->nfields; f++)
+		if (a->fields[f].type != b->fields[f].type ||
+		    a->fields[f].offset != b->fields[f].offset)
+			return false;
+	return true;
+}
+
 const struct hs_type *hs_closure_struct(struct hs_program *p, const char *const *names,
-					size_t n)
+					const struct hs_type *const *types, size_t n,
+					uint64_t size, const char **renamed_ret)
 {
 	index_all_types(p);
 	const struct hs_type *best = NULL;
-	bool ambiguous = false;
+	bool ambiguous = false, positional = false;
 	for (size_t i = 1; i < p->types.n; i++) {
 		const struct hs_type *t = p->types.v[i];
 		if (t->kind != HS_KIND_STRUCT || t->synthetic || t->nfields < 2 ||
@@ -650,22 +688,57 @@ const struct hs_type *hs_closure_struct(struct hs_program *p, const char *const 
 		    (strcmp(t->fields[0].name, "F") != 0 &&
 		     strcmp(t->fields[0].name, ".F") != 0))	/* ".F" to 1.21 */
 			continue;
-		bool all = true;
-		for (uint32_t f = 1; f < t->nfields && all; f++) {
-			bool found = false;
-			for (size_t k = 0; k < n && !found; k++)
-				found = strcmp(names[k], t->fields[f].name) == 0;
-			all = found;
+		bool all = true, pos = positional_name(t->fields[1].name);
+		if (pos) {
+			/* Go 1.20-1.22 name the captures X0, X1…: match them
+			 * by type, each to a variable of its own. */
+			bool used[64] = { false };
+			if (t->size > size || t->nfields - 1 > n || n > 64)
+				continue;
+			for (uint32_t f = 1; f < t->nfields && all; f++) {
+				bool found = false;
+				for (size_t k = 0; k < n && !found; k++)
+					if (!used[k] && same_type(p, t->fields[f].type, types[k]))
+						found = used[k] = true;
+				all = found && positional_name(t->fields[f].name);
+			}
+		} else {
+			for (uint32_t f = 1; f < t->nfields && all; f++) {
+				bool found = false;
+				for (size_t k = 0; k < n && !found; k++)
+					found = strcmp(names[k], t->fields[f].name) == 0;
+				all = found;
+			}
 		}
 		if (!all)
 			continue;
 		if (!best || t->nfields > best->nfields) {
 			best = t;
+			positional = pos;
 			ambiguous = false;
-		} else if (t->nfields == best->nfields && strcmp(t->name, best->name) != 0) {
-			/* the same name is the same type (found twice) */
+		} else if (t->nfields == best->nfields && strcmp(t->name, best->name) != 0 &&
+			   !(pos && positional && same_layout(t, best))) {
+			/* the same name is the same type (found twice); for
+			 * positional names, alike layouts are as good */
 			ambiguous = true;
 		}
 	}
-	return ambiguous ? NULL : best;
+	if (!best || ambiguous)
+		return NULL;
+	for (uint32_t f = 1; f < best->nfields; f++) {
+		const char *name = best->fields[f].name;
+		if (positional) {
+			/* the variable's name, when only one has this type */
+			size_t hits = 0, k0 = 0;
+			for (size_t k = 0; k < n; k++)
+				if (same_type(p, best->fields[f].type, types[k])) {
+					hits++;
+					k0 = k;
+				}
+			if (hits == 1)
+				name = names[k0];
+		}
+		renamed_ret[f - 1] = name;
+	}
+	return best;
 }
