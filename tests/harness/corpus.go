@@ -287,11 +287,19 @@ func addGroup(srcDir, corpus string, caps []*manifest.Capture, ex *exeRefs) ([]m
 		if c.Method == "gcore" {
 			// gdb saves the text segment: store the core as a patch of
 			// the executable.
-			if err := patchCore(from(c0.Core), exePlain, filepath.Join(dst, base+".patch.zst")); err != nil {
+			if err := recompressCore(from(c0.Core), exePlain, filepath.Join(dst, base+".patch.zst")); err != nil {
 				return nil, err
 			}
 			c.Core = filepath.Join(rel, base+".patch.zst")
 			c.CorePatchFrom = filepath.Join(rel, "exe.zst")
+		} else {
+			// Whatever the capture run used, the corpus stores cores at
+			// the highest level corescope reads without options.
+			if err := recompressCore(from(c0.Core), "", filepath.Join(dst, base+".zst")); err != nil {
+				return nil, err
+			}
+			c.Core = filepath.Join(rel, base+".zst")
+			c.Compressed = true
 		}
 		for _, f := range []struct {
 			field *string
@@ -302,8 +310,8 @@ func addGroup(srcDir, corpus string, caps []*manifest.Capture, ex *exeRefs) ([]m
 			{&c.Notes, base + ".notes.txt"},
 			{&c.Traceback, "kernel.traceback.txt"},
 		} {
-			if f.field == &c.Core && c.CorePatchFrom != "" {
-				continue
+			if f.field == &c.Core {
+				continue // recompressed above
 			}
 			if *f.field == "" {
 				continue
@@ -346,9 +354,13 @@ func addGroup(srcDir, corpus string, caps []*manifest.Capture, ex *exeRefs) ([]m
 	return out, nil
 }
 
-// patchCore recompresses a .zst core as a zstd patch of the executable
-// (through a sparse plain copy, deleted at once).
-func patchCore(core, exe, out string) error {
+// recompressCore recompresses a core (.zst or plain) with exeZstdArgs,
+// as a zstd patch of the executable when exe is given, through a sparse
+// plain copy deleted at once.
+func recompressCore(core, exe, out string) error {
+	if !strings.HasSuffix(core, ".zst") {
+		return compressCore(core, exe, out) // captured with -keep-plain
+	}
 	f, err := os.CreateTemp(filepath.Dir(out), ".core-*")
 	if err != nil {
 		return err
@@ -360,10 +372,18 @@ func patchCore(core, exe, out string) error {
 	if o, err := runCapture(10*time.Minute, "", nil, "zstd", "-q", "-d", "-f", "--sparse", core, "-o", plain); err != nil {
 		return fmt.Errorf("zstd -d %s: %v: %s", core, err, tail(o, 300))
 	}
-	args := append(append([]string{}, exeZstdArgs...), "--patch-from="+exe, "-f", plain, "-o", out)
+	return compressCore(plain, exe, out)
+}
+
+func compressCore(plain, exe, out string) error {
+	args := append([]string{}, exeZstdArgs...)
+	if exe != "" {
+		args = append(args, "--patch-from="+exe)
+	}
+	args = append(args, "-f", plain, "-o", out)
 	if o, err := runCapture(20*time.Minute, "", nil, "zstd", args...); err != nil {
 		os.Remove(out)
-		return fmt.Errorf("zstd --patch-from: %v: %s", err, tail(o, 300))
+		return fmt.Errorf("zstd %s: %v: %s", strings.Join(args, " "), err, tail(o, 300))
 	}
 	return nil
 }

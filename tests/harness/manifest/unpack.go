@@ -130,8 +130,9 @@ func (u *Unpacker) Core(c *Capture, dir string) (path string, temporary bool, er
 	}
 	out := f.Name()
 	f.Close()
-	// The window covers the reference and the whole core: up to 2 GiB.
-	args := []string{"-q", "-d", "-f", "--sparse", "--memory=2560MB", "--patch-from=" + exe,
+	// The window covers the reference and the whole core: up to 2 GiB
+	// (--long=31 allows it; --memory above 2 GB is refused with patches).
+	args := []string{"-q", "-d", "-f", "--sparse", "--long=31", "--patch-from=" + exe,
 		Path(u.ManifestDir, c.Core), "-o", out}
 	cmd := exec.Command("zstd", args...)
 	var se bytes.Buffer
