@@ -26,14 +26,17 @@ const (
 type Result struct {
 	Status Status
 	Reason string
+	// Known is set when the check failed as a documented limitation says
+	// it does (limitations.go): the line is a PASS, the matrix cell is not.
+	Known string
 }
 
 func pass() Result { return Result{Status: Pass} }
 func failf(format string, args ...interface{}) Result {
-	return Result{Fail, fmt.Sprintf(format, args...)}
+	return Result{Status: Fail, Reason: fmt.Sprintf(format, args...)}
 }
 func skipf(format string, args ...interface{}) Result {
-	return Result{Skip, fmt.Sprintf(format, args...)}
+	return Result{Status: Skip, Reason: fmt.Sprintf(format, args...)}
 }
 
 // Env is what every check may use besides its capture.
@@ -42,6 +45,23 @@ type Env struct {
 	ManifestDir string
 	Corescope   string        // "" when not given: corescope checks SKIP
 	Timeout     time.Duration // for external commands
+	UnpackDir   string        // compressed executables and cores go here
+
+	unpacker *manifest.Unpacker
+	// plainCores are cores unpacked from zstd patches, by manifest path;
+	// kept while the checks of one run directory (gcore, then kernel,
+	// which compares with its gcore sibling) go on.
+	plainCores map[string]string
+	plainDir   string
+	results    []result // every reported line, for the matrix
+}
+
+// dropPlainCores deletes the unpacked cores.
+func (e *Env) dropPlainCores() {
+	for k, p := range e.plainCores {
+		os.Remove(p)
+		delete(e.plainCores, k)
+	}
 }
 
 // Capture is one manifest entry with its files loaded lazily.
@@ -57,6 +77,44 @@ type Capture struct {
 
 // Path resolves a manifest-relative path.
 func (c *Capture) Path(rel string) string { return manifest.Path(c.env.ManifestDir, rel) }
+
+// ExePath is the plain executable (unpacked by prepare when the manifest
+// stores it compressed).
+func (c *Capture) ExePath() string {
+	if p, err := c.env.unpacker.Exe(c.Capture); err == nil {
+		return p
+	}
+	return c.Path(c.Exe)
+}
+
+// CorePath is the core to give corescope: the stored file (plain or .zst,
+// which corescope reads as is), or the core unpacked from a zstd patch.
+func (c *Capture) CorePath() string {
+	if p, ok := c.env.plainCores[c.Core]; ok {
+		return p
+	}
+	return c.Path(c.Core)
+}
+
+// prepare unpacks what the checks need: a compressed executable, and a
+// core stored as a zstd patch of it.
+func (c *Capture) prepare() error {
+	if _, err := c.env.unpacker.Exe(c.Capture); err != nil {
+		return fmt.Errorf("unpacking the executable: %v", err)
+	}
+	if c.CorePatchFrom == "" {
+		return nil
+	}
+	if _, ok := c.env.plainCores[c.Core]; ok {
+		return nil
+	}
+	p, _, err := c.env.unpacker.Core(c.Capture, c.env.UnpackDir)
+	if err != nil {
+		return fmt.Errorf("unpacking the core: %v", err)
+	}
+	c.env.plainCores[c.Core] = p
+	return nil
+}
 
 // Segments returns the PT_LOAD segments from the saved eu-readelf -l output.
 func (c *Capture) Segments() ([]Segment, error) {
@@ -122,19 +180,31 @@ func (k *Check) applies(method string) bool {
 // Skipped and failed captures give SKIP and FAIL lines for every check.
 func runChecks(env *Env, mc *manifest.Capture, filter *regexp.Regexp) {
 	c := &Capture{Capture: mc, env: env, loadErrs: map[string]error{}}
+	if env.plainDir != mc.Dir {
+		// A new run directory: the unpacked cores of the last one are
+		// not needed any more.
+		env.dropPlainCores()
+		env.plainDir = mc.Dir
+	}
 	var t *truth.Truth
 	var loadErr error
 	if mc.Status == manifest.StatusOK {
 		t, loadErr = truth.Load(c.Path(mc.Truth))
 	}
+	prepared := false
+	var prepErr error
 	for i := range registry {
 		k := &registry[i]
 		if !k.applies(mc.Method) || (k.When != nil && !k.When(c)) {
 			continue
 		}
-		name := strings.Join([]string{k.Group, mc.GoVersion, mc.Variant, mc.Scenario, mc.Method, k.Name}, "/")
+		name := strings.Join([]string{k.Group, mc.Label(), mc.Variant, mc.Scenario, mc.Method, k.Name}, "/")
 		if filter != nil && !filter.MatchString(name) {
 			continue
+		}
+		if !prepared && mc.Status == manifest.StatusOK && loadErr == nil {
+			prepErr = c.prepare()
+			prepared = true
 		}
 		var r Result
 		switch {
@@ -144,9 +214,13 @@ func runChecks(env *Env, mc *manifest.Capture, filter *regexp.Regexp) {
 			r = failf("capture %s: %s", mc.Status, mc.Reason)
 		case loadErr != nil:
 			r = failf("truth: %v", loadErr)
+		case prepErr != nil:
+			r = failf("%v", prepErr)
 		default:
 			r = safeRun(k, c, t)
 		}
+		r = applyLimitation(name, r)
+		env.results = append(env.results, result{name: name, check: k, capture: mc, r: r})
 		report(name, r)
 	}
 }

@@ -49,7 +49,7 @@ func notStripped(c *Capture) bool { return !stripped(c) }
 // Scenarios that plant a leak (truth.expected_leak).
 func plantsLeak(c *Capture) bool {
 	switch c.Scenario {
-	case "servemux-closure", "goroutine-leak", "global-map-cache", "subslice":
+	case "servemux-closure", "goroutine-leak", "global-map-cache", "subslice", "large-maps":
 		return notStripped(c)
 	}
 	return false
@@ -158,14 +158,14 @@ func checkZstIdentical(c *Capture, t *truth.Truth) Result {
 		}
 		defer f.Close()
 		return runCorescope(c.env.Timeout, []string{c.env.Corescope, "info", "--json", "--no-progress",
-			"--exe", c.Path(c.Exe), "-"}, f)
+			"--exe", c.ExePath(), "-"}, f)
 	}
-	z := run(c.Path(c.Core))
+	z := run(c.CorePath())
 	if z.Err != nil || z.Doc == nil {
 		return failf("info on the .zst: %v %s", z.Err, firstLine(z.Stderr))
 	}
 	var plain *csOutcome
-	err := WithPlainCore(c.Path(c.Core), c.env.Timeout, func(p string) error {
+	err := WithPlainCore(c.CorePath(), c.env.Timeout, func(p string) error {
 		plain = run(p)
 		return nil
 	})
@@ -321,7 +321,7 @@ func checkPlantedObjects(c *Capture, t *truth.Truth) Result {
 	if len(got) != len(objs) {
 		return failf("show answered %d of %d addresses", len(got), len(objs))
 	}
-	headers := headerTypes(t.GoVersion)
+	headers := headerTypes(c)
 	var problems []string
 	typed := 0
 	for i, o := range objs {
@@ -364,12 +364,23 @@ func noscan(o truth.Object) bool {
 	return scalarRE.MatchString(o.GoType) || (o.ElemType != "" && scalarRE.MatchString(o.ElemType))
 }
 
-// headerTypes: does this release keep a type in the malloc header of
-// objects over 512 bytes that contain pointers?
-func headerTypes(goVersion string) bool {
+// headerTypes: does this build keep a type in the malloc header of
+// objects over 512 bytes that contain pointers? Go 1.22 and later, unless
+// built with GOEXPERIMENT=noallocheaders (1.22 and 1.23).
+func headerTypes(c *Capture) bool {
 	var minor int
-	fmt.Sscanf(goVersion, "go1.%d", &minor)
-	return minor >= 22
+	fmt.Sscanf(c.GoVersion, "go1.%d", &minor)
+	return minor >= 22 && !hasExperiment(c, "noallocheaders")
+}
+
+// hasExperiment: was the capture built with this GOEXPERIMENT?
+func hasExperiment(c *Capture, name string) bool {
+	for _, e := range strings.Split(c.Experiment, ",") {
+		if strings.TrimSpace(e) == name {
+			return true
+		}
+	}
+	return false
 }
 
 var shapeRE = regexp.MustCompile(`\[[^\[\]]*\]`)

@@ -37,7 +37,7 @@ func hostileTarget(c *Capture) bool {
 
 // plainCore decompresses the capture's core into memory.
 func plainCore(c *Capture) ([]byte, error) {
-	cmd := exec.Command("zstd", "-q", "-d", "-c", c.Path(c.Core))
+	cmd := exec.Command("zstd", "-q", "-d", "-c", c.CorePath())
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Run(); err != nil {
@@ -118,7 +118,7 @@ func checkTruncated(c *Capture, t *truth.Truth) Result {
 	for i := 0; i < 10; i++ {
 		cut := len(core) * (5 + 10*i) / 100
 		for _, cmd := range []string{"info", "overview"} {
-			status, so, se, err := feed(c, core[:cut], cmd, "--json", "--no-progress", "--exe", c.Path(c.Exe), "-")
+			status, so, se, err := feed(c, core[:cut], cmd, "--json", "--no-progress", "--exe", c.ExePath(), "-")
 			if p := judge(fmt.Sprintf("%s cut at %d%%", cmd, 5+10*i), status, so, se, err); p != "" {
 				problems = append(problems, p)
 			}
@@ -179,7 +179,7 @@ func checkCorruptHeaders(c *Capture, t *truth.Truth) Result {
 		}
 		mutants++
 		for _, cmd := range []string{"info", "threads", "overview"} {
-			status, so, se, err := feed(c, m, cmd, "--json", "--no-progress", "--exe", c.Path(c.Exe), "-")
+			status, so, se, err := feed(c, m, cmd, "--json", "--no-progress", "--exe", c.ExePath(), "-")
 			if err != nil || (status != 0 && status != 2 && status != 3) {
 				problems = append(problems, judge(cmd+" with corrupt "+what, status, so, se, err))
 			} else if status == 2 {
@@ -200,11 +200,11 @@ func checkWrongExecutable(c *Capture, t *truth.Truth) Result {
 	if r := needCorescope(c); r != nil {
 		return *r
 	}
-	other := strings.Replace(c.Path(c.Exe), "/servemux-closure/", "/subslice/", 1)
+	other := strings.Replace(c.ExePath(), "/servemux-closure/", "/subslice/", 1)
 	if _, err := os.Stat(other); err != nil {
 		return skipf("no other executable of this build to try: %v", err)
 	}
-	o := runCorescope(c.env.Timeout, []string{c.env.Corescope, "info", "--exe", other, c.Path(c.Core)}, nil)
+	o := runCorescope(c.env.Timeout, []string{c.env.Corescope, "info", "--exe", other, c.CorePath()}, nil)
 	if o.Err != nil {
 		return failf("%v", o.Err)
 	}
@@ -212,7 +212,7 @@ func checkWrongExecutable(c *Capture, t *truth.Truth) Result {
 	if o.Status != 2 || strings.Contains(msg, "\n") || !strings.Contains(msg, "does not match") {
 		return failf("exit %d, stderr %q: want exit 2 and one line saying the build id does not match", o.Status, msg)
 	}
-	f := runCorescope(c.env.Timeout, []string{c.env.Corescope, "info", "--force", "--exe", other, c.Path(c.Core)}, nil)
+	f := runCorescope(c.env.Timeout, []string{c.env.Corescope, "info", "--force", "--exe", other, c.CorePath()}, nil)
 	if f.Err != nil || f.Status != 0 || !strings.Contains(f.Stderr, "--force") {
 		return failf("with --force: exit %d, stderr %q: want the answer and a warning", f.Status, firstLine(f.Stderr))
 	}

@@ -264,8 +264,8 @@ func checkGraphDot(c *Capture, t *truth.Truth) Result {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "g.dot")
-	if _, err := runTool(c, c.env.Corescope, "graph", "--no-progress", "--exe", c.Path(c.Exe),
-		c.Path(c.Core), obj.Addr.String(), "--depth", "2", "-o", file); err != nil {
+	if _, err := runTool(c, c.env.Corescope, "graph", "--no-progress", "--exe", c.ExePath(),
+		c.CorePath(), obj.Addr.String(), "--depth", "2", "-o", file); err != nil {
 		return failf("corescope graph: %v", err)
 	}
 	if _, err := runTool(c, dot, "-Tsvg", "-o", filepath.Join(dir, "g.svg"), file); err != nil {

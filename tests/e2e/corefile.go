@@ -203,7 +203,7 @@ func checkPlantedBytes(c *Capture, t *truth.Truth) Result {
 	if len(samples) == 0 {
 		return skipf("no planted object has a fill pattern")
 	}
-	got, err := readRanges(c.Path(c.Core), c.env.Timeout, offs, n)
+	got, err := readRanges(c.CorePath(), c.env.Timeout, offs, n)
 	if err != nil {
 		return failf("%v", err)
 	}

@@ -33,14 +33,22 @@ func (c *Capture) Corescope(cmd string, args ...string) *csOutcome {
 	if o, ok := c.cs[key]; ok {
 		return o
 	}
-	argv := append([]string{c.env.Corescope, cmd, "--json", "--no-progress", "--exe", c.Path(c.Exe), c.Path(c.Core)}, args...)
+	argv := append([]string{c.env.Corescope, cmd, "--json", "--no-progress", "--exe", c.ExePath(), c.CorePath()}, args...)
 	o := runCorescope(c.env.Timeout, argv, nil)
 	c.cs[key] = o
 	return o
 }
 
 func runCorescope(timeout time.Duration, argv []string, stdin *os.File) *csOutcome {
+	return runCorescopeEnv(timeout, argv, stdin, nil)
+}
+
+// runCorescopeEnv is runCorescope with extra environment variables.
+func runCorescopeEnv(timeout time.Duration, argv []string, stdin *os.File, env []string) *csOutcome {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var so, se strings.Builder
 	cmd.Stdout, cmd.Stderr = &so, &se
 	cmd.Stdin = stdin
