@@ -284,6 +284,29 @@ const char *hs_program_layout_experiments(const struct hs_program *p,
 	return buf;
 }
 
+/* "1.19, 1.21-1.27": the releases the built-in tables cover. */
+static void table_releases(char *buf, size_t n)
+{
+	bool have[128] = { false };
+	for (size_t i = 0; i < hs_layout_ntables; i++)
+		if (hs_layout_tables[i].minor >= 0 && hs_layout_tables[i].minor < 128)
+			have[hs_layout_tables[i].minor] = true;
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int m = 0; m < 128; m++) {
+		if (!have[m] || (m > 0 && have[m - 1]))
+			continue;
+		int e = m;
+		while (e + 1 < 128 && have[e + 1])
+			e++;
+		int k = e > m ? snprintf(buf + len, n - len, "%s1.%d-1.%d", len ? ", " : "", m, e)
+			      : snprintf(buf + len, n - len, "%s1.%d", len ? ", " : "", m);
+		if (k < 0 || (size_t)k >= n - len)
+			break;
+		len += (size_t)k;
+	}
+}
+
 static const struct hs_ltable *find_table(int minor, const char *exps)
 {
 	for (size_t i = 0; i < hs_layout_ntables; i++)
@@ -366,12 +389,15 @@ struct cs_error *hs_layout_resolve(struct hs_program *p)
 				"%s: %s%s%s: CORESCOPE_LAYOUT=builtin, but corescope has no built-in layout for it",
 				cw_core_input(p->core)->path, p->bi->version,
 				exps[0] ? " with GOEXPERIMENT=" : "", exps);
-		if (!t)
+		if (!t) {
+			char have[256];
+			table_releases(have, sizeof(have));
 			return cs_error_create(
 				CS_ERR_UNSUPPORTED,
-				"%s: %s%s%s has no DWARF and corescope has no built-in layout for it; supported without DWARF: Go 1.19 and 1.21-1.27 (see docs/compatibility.md), or rebuild without -ldflags=-w",
+				"%s: %s%s%s has no DWARF and corescope has no built-in layout for it; built-in layouts: Go %s (docs/compatibility.md); or rebuild without -ldflags=-w",
 				cw_core_input(p->core)->path, p->bi->version,
-				exps[0] ? " with GOEXPERIMENT=" : "", exps);
+				exps[0] ? " with GOEXPERIMENT=" : "", exps, have);
+		}
 		resolve_from_table(l, t);
 		p->layout_source = cs_arena_printf(&p->arena, "built-in table for go1.%d%s%s",
 						   t->minor, exps[0] ? " " : "", exps);
