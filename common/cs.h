@@ -139,6 +139,16 @@ CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);
 				 sizeof(*(data)))) &&                        \
 	 ((data)[(n)++] = (value), true))
 
+/* Set bits in x.  Portable code, not __builtin_popcountll: without
+ * -mpopcnt that is a libgcc call, slower than these few instructions. */
+static inline unsigned cs_popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, …)
  * is undefined behaviour. */
 static inline void cs_sort(void *base, size_t n, size_t size,

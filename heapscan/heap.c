@@ -73,7 +73,7 @@ static inline uint32_t slot_rank(const struct hs_heap *h, const struct hs_span *
 {
 	uint64_t w = h->alloc_words[s->word0 + slot / 64];
 	uint64_t below = slot % 64 ? w & ((1ull << (slot % 64)) - 1) : 0;
-	return h->rank[s->word0 + slot / 64] + (uint32_t)__builtin_popcountll(below);
+	return h->rank[s->word0 + slot / 64] + (uint32_t)cs_popcount64(below);
 }
 
 uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr)
@@ -402,7 +402,7 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		uint32_t count = 0;
 		for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
 			h->rank[s->word0 + w] = count;
-			count += (uint32_t)__builtin_popcountll(h->alloc_words[s->word0 + w]);
+			count += (uint32_t)cs_popcount64(h->alloc_words[s->word0 + w]);
 		}
 		s->nobj = count;
 		nobjs += count;
@@ -548,8 +548,8 @@ static void page_alloc_stats(const struct hs_heap *h, struct hs_heap_stats *ret)
 			for (uint64_t w = 0; w < chunk_pages / 64; w++) {
 				uint64_t alloc = rd_u64(pd + l->pallocData.pallocBits.v + w * 8);
 				uint64_t scav = rd_u64(pd + l->pallocData.scavenged.v + w * 8);
-				ret->runtime_free_pages += (uint64_t)__builtin_popcountll(~alloc);
-				ret->runtime_released_pages += (uint64_t)__builtin_popcountll(~alloc & scav);
+				ret->runtime_free_pages += (uint64_t)cs_popcount64(~alloc);
+				ret->runtime_released_pages += (uint64_t)cs_popcount64(~alloc & scav);
 			}
 		}
 	}
@@ -593,6 +593,28 @@ void hs_heap_stats(const struct hs_heap *h, struct hs_heap_stats *ret)
 /* Call fn for each word of [addr, addr+size) whose mask bit (bit i of
  * mask for word i, tiled every period words) is set and which holds a
  * non-zero value. */
+/* Bits [start, start + n) of a little-endian bitmap, n <= 64, as the low
+ * bits of a word.  Reads only the bytes those bits lie in. */
+static uint64_t bits_at(const uint8_t *b, uint64_t start, unsigned n)
+{
+	const uint8_t *q = b + start / 8;
+	unsigned sh = (unsigned)(start % 8);
+	unsigned nbytes = (sh + n + 7) / 8;
+	uint64_t lo = 0;
+	unsigned hi_byte = 0;
+	for (unsigned i = 0; i < nbytes && i < 8; i++)
+		lo |= (uint64_t)q[i] << (8 * i);
+	if (nbytes > 8)
+		hi_byte = q[8];
+	uint64_t v = lo >> sh;
+	if (sh)
+		v |= (uint64_t)hi_byte << (64 - sh);
+	return n == 64 ? v : v & ((1ull << n) - 1);
+}
+
+/* Call fn for every non-zero word the pointer mask marks: the object is
+ * tiles of `period` words, each with the mask's first mask_words bits
+ * (the rest of a tile holds no pointers). */
 static int scan_tiled(struct hs_program *p, uint64_t addr, uint64_t size,
 		      const uint8_t *mask, uint64_t mask_words, uint64_t period,
 		      hs_ptr_fn fn, void *arg)
@@ -601,20 +623,21 @@ static int scan_tiled(struct hs_program *p, uint64_t addr, uint64_t size,
 	if (!mem)
 		return -1;
 	uint64_t nwords = size / 8;
-	for (uint64_t w = 0; w < nwords; w++) {
-		uint64_t m = w % period;
-		if (m >= mask_words) {
-			/* skip to the next tile */
-			w += period - m - 1;
-			continue;
-		}
-		if (!((mask[m / 8] >> (m % 8)) & 1))
-			continue;
-		uint64_t v = rd_u64(mem + w * 8);
-		if (v) {
-			int r = fn(arg, w * 8, v);
-			if (r)
-				return r;
+	uint64_t per_tile = mask_words < period ? mask_words : period;
+	for (uint64_t base = 0; base < nwords; base += period) {
+		uint64_t n = CS_MIN(per_tile, nwords - base);
+		for (uint64_t m0 = 0; m0 < n; m0 += 64) {
+			uint64_t bits = bits_at(mask, m0, (unsigned)CS_MIN(64, n - m0));
+			while (bits) {
+				uint64_t w = base + m0 + (uint64_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				uint64_t v = rd_u64(mem + w * 8);
+				if (v) {
+					int r = fn(arg, w * 8, v);
+					if (r)
+						return r;
+				}
+			}
 		}
 	}
 	return 0;
@@ -653,16 +676,17 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 		uint64_t bm_size = span_bytes / 8 / 8;
 		uint64_t bm_base = s->base + span_bytes - bm_size -
 				   (s->inline_marks ? h->inline_marks_size : 0);
-		uint64_t w0 = (o->addr - s->base) / 8, nw = size / 8;
+		uint64_t w0 = (o->addr - s->base) / 8, nw = CS_MIN(size / 8, 512);
 		const uint8_t *bm = cw_peek(p->core, bm_base + w0 / 8, (size_t)((w0 % 8 + nw + 7) / 8));
 		if (!bm)
 			return -1;
+		/* the object's bits, realigned to start at bit 0 */
 		uint8_t local[64];
-		memset(local, 0, sizeof(local));
-		for (uint64_t k = 0; k < nw && k < 512; k++)
-			if ((bm[(w0 % 8 + k) / 8] >> ((w0 % 8 + k) % 8)) & 1)
-				local[k / 8] |= (uint8_t)(1u << (k % 8));
-		return scan_tiled(p, o->addr, size, local, nw, nw, fn, arg);
+		for (uint64_t k = 0; k < nw; k += 64) {
+			uint64_t v = bits_at(bm, w0 % 8 + k, (unsigned)CS_MIN(64, nw - k));
+			memcpy(local + k / 8, &v, 8);
+		}
+		return scan_tiled(p, o->addr, nw * 8, local, nw, nw, fn, arg);
 	}
 	case HS_HEAPBITS_ARENA1:
 	case HS_HEAPBITS_ARENA2: {

@@ -36,6 +36,14 @@ struct typer {
 	} *synth;
 	size_t nsynth, used;
 	const struct hs_type *string_type;
+	/* rg_field_at results per (type, offset): every object of a type
+	 * asks the same questions */
+	struct cs_map64 field_index;
+	struct field_answer {
+		const struct hs_type *ft;
+		uint64_t inner;
+	} *fields;
+	size_t nfields, capfields;
 };
 
 /* ------------------------------------------------------------------ */
@@ -81,6 +89,27 @@ const struct hs_type *rg_field_at(struct hs_program *p, const struct hs_type *t,
 		return t;
 	}
 	return NULL;
+}
+
+static const struct hs_type *field_at_cached(struct typer *t, const struct hs_type *ty,
+					     uint64_t off, uint64_t *inner_ret)
+{
+	if (off >= (1ull << 32) || !ty->id)
+		return rg_field_at(t->p, ty, off, inner_ret, NULL);
+	uint64_t key = (uint64_t)ty->id << 32 | off;
+	uint32_t k = cs_map64_get(&t->field_index, key);
+	if (k == CS_MAP64_NONE) {
+		struct field_answer a = { NULL, 0 };
+		a.ft = rg_field_at(t->p, ty, off, &a.inner, NULL);
+		if (!CS_PUSH(t->fields, t->nfields, t->capfields, a) ||
+		    !cs_map64_put(&t->field_index, key, (uint32_t)(t->nfields - 1))) {
+			*inner_ret = a.inner;	/* no memory to remember it */
+			return a.ft;
+		}
+		k = (uint32_t)(t->nfields - 1);
+	}
+	*inner_ret = t->fields[k].inner;
+	return t->fields[k].ft;
 }
 
 /* ------------------------------------------------------------------ */
@@ -155,13 +184,12 @@ static void assign_closure(struct typer *t, uint32_t obj)
 	       t->objs[obj].addr);
 }
 
-/* Type the target of a word whose static type is ft (inner: offset of
- * the word within ft). */
-static void assign_by_static(struct typer *t, const struct hs_type *ft, uint64_t inner,
-			     uint64_t word_addr, uint64_t value)
+/* Type the target tgt (the object value points into) of a word whose
+ * static type is ft (inner: offset of the word within ft). */
+static void assign_target(struct typer *t, const struct hs_type *ft, uint64_t inner,
+			  uint64_t word_addr, uint64_t value, uint32_t tgt)
 {
 	struct hs_program *p = t->p;
-	uint32_t tgt = hs_heap_find(t->h, value);
 	if (tgt == HS_NONE || t->objs[tgt].type)
 		return;
 	switch (ft->kind) {
@@ -219,12 +247,18 @@ static void assign_by_static(struct typer *t, const struct hs_type *ft, uint64_t
 		else if (dyn->kind == HS_KIND_FUNC)
 			assign_closure(t, tgt);
 		else if (dyn->kind == HS_KIND_MAP || dyn->kind == HS_KIND_CHAN)
-			assign_by_static(t, dyn, 0, word_addr, value);
+			assign_target(t, dyn, 0, word_addr, value, tgt);
 		break;
 	}
 	default:
 		break;
 	}
+}
+
+static void assign_by_static(struct typer *t, const struct hs_type *ft, uint64_t inner,
+			     uint64_t word_addr, uint64_t value)
+{
+	assign_target(t, ft, inner, word_addr, value, hs_heap_find(t->h, value));
 }
 
 /* ------------------------------------------------------------------ */
@@ -241,19 +275,25 @@ struct visit_ctx {
 static int visit_word(void *arg, uint64_t off, uint64_t value)
 {
 	struct visit_ctx *c = arg;
+	/* Only untyped targets can learn anything: look the target up
+	 * before the (costlier) field lookup. */
+	uint32_t tgt = hs_heap_find(c->t->h, value);
+	if (tgt == HS_NONE || c->t->objs[tgt].type)
+		return 0;
 	const struct hs_type *ty = c->ty;
 	uint64_t inner = off % ty->size;
 	uint64_t fin;
 	struct cs_strbuf name;
 	cs_strbuf_init(&name);
-	const struct hs_type *ft = rg_field_at(c->t->p, ty, inner, &fin,
-					       c->bucket_of ? &name : NULL);
+	const struct hs_type *ft = c->bucket_of
+		? rg_field_at(c->t->p, ty, inner, &fin, &name)
+		: field_at_cached(c->t, ty, inner, &fin);
 	if (ft)
-		assign_by_static(c->t, ft, fin, c->t->objs[c->obj].addr + off, value);
+		assign_target(c->t, ft, fin, c->t->objs[c->obj].addr + off, value, tgt);
 	/* A classic bucket's overflow word is a uintptr or unsafe.Pointer
 	 * to another bucket of the same type. */
 	if (c->bucket_of && name.s && strcmp(name.s, ".overflow") == 0)
-		assign(c->t, hs_heap_find(c->t->h, value), c->bucket_of, value);
+		assign(c->t, tgt, c->bucket_of, value);
 	cs_strbuf_deinit(&name);
 	return 0;
 }
@@ -425,6 +465,8 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 		visit(&t, t.queue[t.head++]);
 	free(t.queue);
 	free(t.synth);
+	free(t.fields);
+	cs_map64_deinit(&t.field_index);
 	return NULL;
 }
 
