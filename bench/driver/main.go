@@ -117,6 +117,7 @@ var (
 	timeout   = flag.Duration("timeout", 20*time.Minute, "kill a command after this long")
 	maxRSSGiB = flag.Float64("max-rss", 16, "kill a command whose RSS exceeds this many GiB")
 	extra     = flag.String("corescope-args", "", "extra arguments for every corescope run (e.g. -j1)")
+	render    = flag.String("render", "", "only re-evaluate the targets of this results .json and rewrite it and its .md")
 )
 
 func envOr(k, d string) string {
@@ -137,6 +138,20 @@ func die(format string, a ...any) {
 
 func main() {
 	flag.Parse()
+	if *render != "" {
+		var res Results
+		if err := readJSON(*render, &res); err != nil {
+			die("%v", err)
+		}
+		for _, sr := range res.Sizes {
+			for i := range sr.Measurements {
+				finish(sr, &sr.Measurements[i])
+			}
+		}
+		res.Targets = evaluate(res.Sizes)
+		writeTo(&res, strings.TrimSuffix(*render, ".json"))
+		return
+	}
 	if *peerBin == "" {
 		*peerBin = filepath.Join(*benchDir, "bin")
 	}
@@ -269,14 +284,7 @@ func runSize(size, dir, cs string) *SizeResult {
 	logf("%s: %s; %d edges", size, sr.CountCheck, sr.Counts.Edges)
 
 	add := func(m Measurement) {
-		m.Stats = summarize(m.Runs)
-		if m.Stats.Wall > 0 && m.Stats.Failed == 0 {
-			m.ObjPerS = float64(sr.Counts.Objects) / m.Stats.Wall
-			m.BPerS = float64(sr.Counts.ObjectBytes) / m.Stats.Wall
-			if sr.Reference.HeapRead > 0 {
-				m.XRef = m.Stats.Wall / sr.Reference.HeapRead
-			}
-		}
+		finish(sr, &m)
 		logf("%s: %s %s: wall %.2fs (%.2f..%.2f) cpu %.2fs maxrss %d MiB anon %d MiB, %d/%d failed %s %s",
 			size, m.Tool, m.Command, m.Stats.Wall, m.Stats.WallMin, m.Stats.WallMax, m.Stats.CPU,
 			m.Stats.MaxRSSKB/1024, m.Stats.PeakAnonKB/1024, m.Stats.Failed, m.Stats.N, m.Stats.Failure, m.Note)
@@ -315,6 +323,19 @@ func runSize(size, dir, cs string) *SizeResult {
 		}
 	}
 	return sr
+}
+
+// finish computes a measurement's medians and rates from its runs.
+func finish(sr *SizeResult, m *Measurement) {
+	m.Stats = summarize(m.Runs)
+	m.ObjPerS, m.BPerS, m.XRef = 0, 0, 0
+	if m.Stats.Wall > 0 { // rates over the runs that finished
+		m.ObjPerS = float64(sr.Counts.Objects) / m.Stats.Wall
+		m.BPerS = float64(sr.Counts.ObjectBytes) / m.Stats.Wall
+		if sr.Reference.HeapRead > 0 {
+			m.XRef = m.Stats.Wall / sr.Reference.HeapRead
+		}
+	}
 }
 
 // reference finds the PT_LOAD file ranges inside the heap arenas (the

@@ -198,6 +198,7 @@ type Stats struct {
 	PeakFileKB int64   `json:"peak_file_kb"`
 	Load1      float64 `json:"load1"` // mean of the 1-minute load before each run
 	Failure    string  `json:"failure,omitempty"`
+	FailedWall float64 `json:"failed_wall_s,omitempty"` // how long the last failed run took to fail
 }
 
 func median(v []float64) float64 {
@@ -230,6 +231,7 @@ func summarize(runs []Run) Stats {
 		if r.Failure != "" {
 			st.Failed++
 			st.Failure = r.Failure
+			st.FailedWall = r.Wall
 			continue
 		}
 		wall = append(wall, r.Wall)

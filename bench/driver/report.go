@@ -68,11 +68,14 @@ func evaluate(all []*SizeResult) []Target {
 		switch {
 		case pm == nil:
 			t.Value = "not run"
-		case !ok(pm):
+		case pm.Stats.Wall == 0:
 			t.Value = "peer failed: " + pm.Stats.Failure
 		case ok(leaks):
 			x := pm.Stats.Wall / leaks.Stats.Wall
 			t.Value = fmt.Sprintf("%.1fx (%.2fs vs %.2fs)", x, pm.Stats.Wall, leaks.Stats.Wall)
+			if pm.Stats.Failed > 0 {
+				t.Value += fmt.Sprintf("; the peer failed %d of %d runs: %s", pm.Stats.Failed, pm.Stats.N, pm.Stats.Failure)
+			}
 			t.Result = verdict(x >= 10)
 		}
 		ts = append(ts, t)
@@ -125,7 +128,12 @@ func markdown(r *Results) string {
 			st := m.Stats
 			res := "ok"
 			if st.Failed > 0 {
-				res = fmt.Sprintf("FAILED %d/%d: %s", st.Failed, st.N, oneLine(st.Failure))
+				if st.Failed < st.N {
+					res = fmt.Sprintf("finished %d of %d; ", st.N-st.Failed, st.N)
+				} else {
+					res = ""
+				}
+				res += fmt.Sprintf("FAILED %d/%d after %.2f s: %s", st.Failed, st.N, st.FailedWall, oneLine(st.Failure))
 				if tail := failureTail(m); tail != "" {
 					res += ": " + tail
 				}
@@ -189,7 +197,10 @@ func write(r *Results) {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		die("%v", err)
 	}
-	base := filepath.Join(*outDir, time.Now().Format("2006-01-02")+"-"+r.Host)
+	writeTo(r, filepath.Join(*outDir, time.Now().Format("2006-01-02")+"-"+r.Host))
+}
+
+func writeTo(r *Results, base string) {
 	b, _ := json.MarshalIndent(r, "", "  ")
 	if err := os.WriteFile(base+".json", append(b, '\n'), 0o644); err != nil {
 		die("%v", err)
