@@ -66,13 +66,15 @@ static size_t pairs_lower(const struct rg_domgraph *g, uint32_t t)
 	return lo;
 }
 
+/* Arrays over DFS numbers unless noted.  vertex and idom live in the
+ * caller's order_ret and idom_ret; bucket_head reuses the DFS cursors. */
 struct lt {
 	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited */
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *parent, *semi, *label, *ancestor, *idom;
 	uint32_t *bucket_head, *bucket_next;
 	uint32_t *stack;	/* DFS stack and compression path */
-	uint32_t *cursor;
+	uint32_t *cursor;	/* DFS only */
 };
 
 static void compress(struct lt *t, uint32_t v)
@@ -107,21 +109,21 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "graph too large for 32-bit node ids");
 	struct lt t = { 0 };
 	size_t n = (size_t)total;
+	/* Memory is the limit on big heaps: eight arrays of n words here,
+	 * two more are the caller's. */
+	t.vertex = order_ret;
+	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
-	t.vertex = malloc(n * sizeof(uint32_t));
 	t.parent = malloc(n * sizeof(uint32_t));
 	t.semi = malloc(n * sizeof(uint32_t));
 	t.label = malloc(n * sizeof(uint32_t));
 	t.ancestor = malloc(n * sizeof(uint32_t));
-	t.idom = malloc(n * sizeof(uint32_t));
-	t.bucket_head = malloc(n * sizeof(uint32_t));
 	t.bucket_next = malloc(n * sizeof(uint32_t));
 	t.stack = malloc(n * sizeof(uint32_t));
 	t.cursor = malloc(n * sizeof(uint32_t));
 	struct cs_error *err = NULL;
-	if (!t.dfn || !t.vertex || !t.parent || !t.semi || !t.label ||
-	    !t.ancestor || !t.idom || !t.bucket_head || !t.bucket_next ||
-	    !t.stack || !t.cursor) {
+	if (!t.dfn || !t.parent || !t.semi || !t.label || !t.ancestor ||
+	    !t.bucket_next || !t.stack || !t.cursor) {
 		err = &cs_error_nomem;
 		goto out;
 	}
@@ -157,6 +159,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		t.cursor[sp] = 0;
 		sp++;
 	}
+	t.bucket_head = t.cursor;	/* the DFS is done with it */
 
 	for (uint32_t k = 0; k < N; k++) {
 		t.semi[k] = k;
@@ -219,23 +222,20 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		if (t.idom[k] != t.semi[k])
 			t.idom[k] = t.idom[t.idom[k]];
 
+	/* From DFS numbers to node ids, in place: idom by number goes to
+	 * semi (free now), then idom_ret is filled by node id. */
+	memcpy(t.semi, t.idom, N * sizeof(uint32_t));
 	for (size_t v = 0; v < n; v++)
 		idom_ret[v] = NONE;
 	for (uint32_t k = 1; k < N; k++)
-		idom_ret[t.vertex[k]] = t.vertex[t.idom[k]];
-	if (order_ret) {
-		memcpy(order_ret, t.vertex, N * sizeof(uint32_t));
-		*norder_ret = N;
-	}
+		idom_ret[t.vertex[k]] = t.vertex[t.semi[k]];
+	*norder_ret = N;
 out:
 	free(t.dfn);
-	free(t.vertex);
 	free(t.parent);
 	free(t.semi);
 	free(t.label);
 	free(t.ancestor);
-	free(t.idom);
-	free(t.bucket_head);
 	free(t.bucket_next);
 	free(t.stack);
 	free(t.cursor);

@@ -252,21 +252,20 @@ static struct cs_error *compute_dominators(struct rg_graph *g)
 	size_t total = (size_t)g->n + obj0;
 	uint32_t *idom = malloc(total * sizeof(*idom));
 	uint32_t *order = malloc(total * sizeof(*order));
-	uint64_t *ret = calloc(total, sizeof(*ret));
 	g->live = calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*g->live));
-	if (!idom || !order || !ret || !g->live) {
+	if (!idom || !order || !g->live) {
 		free(idom);
 		free(order);
-		free(ret);
 		return &cs_error_nomem;
 	}
 	uint32_t norder = 0;
 	struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
-	if (err) {
+	/* allocated only now: Lengauer-Tarjan's own arrays are gone */
+	uint64_t *ret = err ? NULL : calloc(total, sizeof(*ret));
+	if (err || !ret) {
 		free(idom);
 		free(order);
-		free(ret);
-		return err;
+		return err ? err : &cs_error_nomem;
 	}
 	/* Everything the DFS reached from the super-root is live. */
 	for (uint32_t k = 0; k < norder; k++) {

@@ -210,7 +210,9 @@ static void deep_list_is_iterative(void)
 	uint32_t *rfirst = malloc((n + 1) * sizeof(uint32_t));
 	uint32_t *redges = malloc(n * sizeof(uint32_t));
 	uint32_t *idom = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
-	REQUIRE(first && edges && rfirst && redges && idom, "malloc");
+	uint32_t *order = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
+	uint32_t norder = 0;
+	REQUIRE(first && edges && rfirst && redges && idom && order, "malloc");
 	uint32_t ne = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		first[i] = ne;
@@ -233,15 +235,17 @@ static void deep_list_is_iterative(void)
 				 .class_first = class_first, .group_first = gfirst,
 				 .group_targets = gt, .pairs = pairs, .npairs = 1 };
 	uint32_t o0 = rg_obj0(&g);
-	struct cs_error *err = rg_dominators(&g, idom, NULL, NULL);
+	struct cs_error *err = rg_dominators(&g, idom, order, &norder);
 	REQUIRE(!err, "%s", err->message);
 	CHECK(idom[o0 + n - 1] == o0 + n - 2, "tail idom %u", idom[o0 + n - 1]);
 	CHECK(idom[o0] == 1 + RG_NCLASSES, "head idom %u (want the group)", idom[o0]);
+	CHECK(norder == n + 2 + RG_NCLASSES, "DFS reached %u nodes", norder);
 	free(first);
 	free(edges);
 	free(rfirst);
 	free(redges);
 	free(idom);
+	free(order);
 }
 
 int main(void)
