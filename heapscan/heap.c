@@ -733,6 +733,22 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 	return 0;
 }
 
+void hs_heap_prepare_scan(struct hs_heap *h)
+{
+	struct hs_program *p = h->p;
+	if (p->strategy.heapbits != HS_HEAPBITS_HEADERS)
+		return;		/* arena bitmaps need no per-type masks */
+	for (size_t i = 0; i < h->nobjs; i++) {
+		const struct hs_object *o = &h->objs[i];
+		const struct hs_span *s = &h->spans[o->span];
+		if (s->noscan || !(s->header || s->large) || !o->type)
+			continue;
+		const struct hs_type *t = hs_type_by_id(p, o->type);
+		if (t && t->size)
+			hs_type_mask(p, t);
+	}
+}
+
 size_t hs_heap_arena_count(const struct hs_heap *h)
 {
 	return h->narenas;

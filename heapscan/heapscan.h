@@ -242,6 +242,10 @@ typedef int (*hs_ptr_fn)(void *arg, uint64_t offset, uint64_t value);
  * not in the dump. */
 CS_PUBLIC int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn,
 			     void *arg);
+/* Build now every pointer mask that hs_object_scan would build lazily for
+ * the objects' current types.  Afterwards, until a type changes,
+ * hs_object_scan reads only and may run in several threads at once. */
+CS_PUBLIC void hs_heap_prepare_scan(struct hs_heap *h);
 
 struct hs_heap_stats {
 	uint64_t arenas, arena_bytes;

@@ -4,6 +4,9 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,30 +86,114 @@ static int add_edge(void *arg, uint64_t off, uint64_t value)
 	return 0;
 }
 
-static struct cs_error *build_edges(struct rg_graph *g, const struct cs_progress *prog)
+/* One thread's share of the objects: [lo, hi), its edges in c (first[]
+ * gets offsets into c.edges, rebased when the parts are joined). */
+struct scan_part {
+	struct rg_graph *g;
+	uint32_t lo, hi;
+	struct edge_ctx c;
+	uint64_t unreadable;
+	const struct cs_progress *prog;	/* the first part reports */
+};
+
+static void *scan_part_run(void *arg)
+{
+	struct scan_part *sp = arg;
+	struct rg_graph *g = sp->g;
+	for (uint32_t i = sp->lo; i < sp->hi; i++) {
+		if (sp->prog && ((i - sp->lo) & 0xffff) == 0)
+			cs_progress_report(sp->prog, "scanning pointers", i - sp->lo, sp->hi - sp->lo);
+		g->first[i] = (uint32_t)sp->c.n;
+		int r = hs_object_scan(g->h, i, add_edge, &sp->c);
+		if (sp->c.nomem)
+			break;
+		if (r < 0)
+			sp->unreadable++;
+	}
+	return NULL;
+}
+
+#define MAX_SCAN_THREADS 16
+
+static unsigned scan_threads(unsigned jobs, uint32_t n)
+{
+	if (jobs == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = c > 0 ? (unsigned)c : 1;
+	}
+	/* a thread per million objects at most: small heaps stay serial */
+	uint32_t by_size = n / (1u << 20) + 1;
+	if (jobs > by_size)
+		jobs = by_size;
+	return jobs > MAX_SCAN_THREADS ? MAX_SCAN_THREADS : jobs;
+}
+
+static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
+				    const struct cs_progress *prog)
 {
 	g->first = malloc(((size_t)g->n + 1) * sizeof(*g->first));
 	if (!g->first)
 		return &cs_error_nomem;
-	struct edge_ctx c = { .h = g->h };
-	uint64_t unreadable = 0;
-	for (uint32_t i = 0; i < g->n; i++) {
-		if ((i & 0xffff) == 0)
-			cs_progress_report(prog, "scanning pointers", i, g->n);
-		g->first[i] = (uint32_t)c.n;
-		int r = hs_object_scan(g->h, i, add_edge, &c);
-		if (c.nomem) {
-			free(c.edges);
-			return cs_error_create(CS_ERR_NOMEM,
-					       "out of memory (or more than 4 billion edges) after %llu edges",
-					       (unsigned long long)c.n);
-		}
-		if (r < 0)
-			unreadable++;
+	/* Several threads scan disjoint ranges of objects: hs_object_scan
+	 * only reads once the masks exist. */
+	unsigned nt = scan_threads(jobs, g->n);
+	if (nt > 1)
+		hs_heap_prepare_scan(g->h);
+	struct scan_part parts[MAX_SCAN_THREADS];
+	pthread_t tid[MAX_SCAN_THREADS];
+	memset(parts, 0, sizeof(parts));
+	for (unsigned k = 0; k < nt; k++) {
+		parts[k].g = g;
+		parts[k].lo = (uint32_t)((uint64_t)g->n * k / nt);
+		parts[k].hi = (uint32_t)((uint64_t)g->n * (k + 1) / nt);
+		parts[k].c.h = g->h;
+		parts[k].prog = k == 0 ? prog : NULL;
 	}
-	g->first[g->n] = (uint32_t)c.n;
-	g->edges = c.edges ? c.edges : malloc(sizeof(uint32_t));
-	g->nedges = c.n;
+	unsigned started = 1;
+	for (unsigned k = 1; k < nt; k++, started++)
+		if (pthread_create(&tid[k], NULL, scan_part_run, &parts[k]) != 0)
+			break;
+	/* a part whose thread did not start is scanned here */
+	scan_part_run(&parts[0]);
+	for (unsigned k = started; k < nt; k++)
+		scan_part_run(&parts[k]);
+	for (unsigned k = 1; k < started; k++)
+		pthread_join(tid[k], NULL);
+
+	/* Join the parts: the first part's buffer grows in place (realloc
+	 * of a large block remaps), the others are copied after it. */
+	uint64_t total = 0, unreadable = 0;
+	bool nomem = false;
+	for (unsigned k = 0; k < nt; k++) {
+		total += parts[k].c.n;
+		unreadable += parts[k].unreadable;
+		nomem |= parts[k].c.nomem;
+	}
+	uint32_t *edges = NULL;
+	if (!nomem && total < UINT32_MAX) {
+		edges = realloc(parts[0].c.edges, (total ? total : 1) * sizeof(*edges));
+		if (edges)
+			parts[0].c.edges = NULL;
+	}
+	if (!edges) {
+		for (unsigned k = 0; k < nt; k++)
+			free(parts[k].c.edges);
+		return cs_error_create(CS_ERR_NOMEM,
+				       "out of memory (or more than 4 billion edges) after %llu edges",
+				       (unsigned long long)total);
+	}
+	uint64_t base = parts[0].c.n;
+	for (unsigned k = 1; k < nt; k++) {
+		if (parts[k].c.n)
+			memcpy(edges + base, parts[k].c.edges, parts[k].c.n * sizeof(*edges));
+		free(parts[k].c.edges);
+		for (uint32_t i = parts[k].lo; i < parts[k].hi; i++)
+			g->first[i] += (uint32_t)base;
+		base += parts[k].c.n;
+	}
+	g->first[g->n] = (uint32_t)total;
+	g->edges = edges;
+	g->nedges = total;
 	if (unreadable)
 		cs_warn(cw_core_warnings(hs_program_core(g->p)), true,
 			"%llu objects could not be scanned for pointers (bytes or bitmaps missing from the dump)",
@@ -318,7 +405,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g)
 }
 
 struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
-				const struct hs_roots *roots,
+				const struct hs_roots *roots, unsigned jobs,
 				const struct cs_progress *prog, struct rg_graph **ret)
 {
 	struct rg_graph *g = calloc(1, sizeof(*g));
@@ -333,7 +420,7 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "too many objects for 32-bit ids");
 	}
 	g->n = (uint32_t)n;
-	struct cs_error *err = build_edges(g, prog);
+	struct cs_error *err = build_edges(g, jobs, prog);
 	if (!err)
 		err = build_roots(g);
 	if (!err) {

@@ -34,10 +34,11 @@ CS_PUBLIC const char *rg_root_class_name(enum rg_root_class c);
  * Build the graph: scan every object's pointer words, resolve targets
  * (interior pointers included) to object indexes, build forward and
  * reverse CSR, mark from the roots, and compute dominators and retained
- * sizes.  The graph borrows program, heap and roots; they must outlive it.
+ * sizes.  The pointer scan runs in up to `jobs` threads (0: one per
+ * CPU).  The graph borrows program, heap and roots; they must outlive it.
  */
 CS_PUBLIC struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
-					  const struct hs_roots *roots,
+					  const struct hs_roots *roots, unsigned jobs,
 					  const struct cs_progress *prog,
 					  struct rg_graph **ret) CS_MUST_CHECK;
 CS_PUBLIC void rg_graph_destroy(struct rg_graph *g);

@@ -74,7 +74,7 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 	if (!err && (needs & CLI_NEED_GRAPH))
 		err = hs_goroutine_roots(s->prog, s->heap, s->gs, s->roots);
 	if (!err && (needs & CLI_NEED_GRAPH))
-		err = rg_graph_build(s->prog, s->heap, s->roots, &s->report, &s->graph);
+		err = rg_graph_build(s->prog, s->heap, s->roots, (unsigned)cli->jobs, &s->report, &s->graph);
 	cli_progress_done(&s->progress);
 	if (err) {
 		rc = cli_fail(err);
