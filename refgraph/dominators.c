@@ -51,21 +51,6 @@ static inline uint32_t succ_at(const struct succ *s, uint32_t obj0, uint32_t k)
 	return s->list ? s->list[k] + obj0 : s->first + k;
 }
 
-/* The first index in pairs with target >= t. */
-static size_t pairs_lower(const struct rg_domgraph *g, uint32_t t)
-{
-	size_t lo = 0, hi = g->npairs;
-	uint64_t key = (uint64_t)t << 32;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->pairs[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Arrays over DFS numbers unless noted.  vertex and idom live in the
  * caller's order_ret and idom_ret; bucket_head reuses the DFS cursors. */
 struct lt {
@@ -192,7 +177,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 				if (t.semi[u] < t.semi[k])
 					t.semi[k] = t.semi[u];
 			}
-			for (size_t q = pairs_lower(g, i);
+			for (size_t q = rg_pairs_lower(g->pairs, g->npairs, i);
 			     q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
 				uint32_t d = t.dfn[1 + RG_NCLASSES + (uint32_t)g->pairs[q]];
 				if (d == NONE)

@@ -13,20 +13,6 @@
 
 #include "internal.h"
 
-static size_t pairs_first(const struct rg_graph *g, uint32_t t)
-{
-	size_t lo = 0, hi = g->npairs;
-	uint64_t key = (uint64_t)t << 32;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->pairs[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 			  unsigned per_class, struct rg_path **ret, size_t *n_ret)
 {
@@ -52,7 +38,7 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 	queue[tail++] = target;
 	while (head < tail) {
 		uint32_t v = queue[head++];
-		for (size_t q = pairs_first(g, v); q < g->npairs && (g->pairs[q] >> 32) == v; q++) {
+		for (size_t q = rg_pairs_lower(g->pairs, g->npairs, v); q < g->npairs && (g->pairs[q] >> 32) == v; q++) {
 			uint32_t gr = (uint32_t)g->pairs[q];
 			uint8_t cls = g->groups[gr].cls;
 			if (group_seen[gr] || found[cls] >= per_class)
