@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CS_PUBLIC __attribute__((visibility("default")))
 #define CS_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -148,6 +149,30 @@ static inline unsigned cs_popcount64(uint64_t x)
 	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
+
+/* Binary search in an array sorted by a uint64_t key (at byte offset off
+ * of each elsz-byte element): how many leading elements have a key below
+ * x, or, when inclusive, at most x. */
+static inline size_t cs_bsearch_u64(const void *base, size_t n, size_t elsz, size_t off,
+				    uint64_t x, bool inclusive)
+{
+	const char *b = base;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t k;
+		memcpy(&k, b + mid * elsz + off, sizeof(k));
+		if (k < x || (inclusive && k == x))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+#define CS_COUNT_BELOW(a, n, field, x)                                        \
+	cs_bsearch_u64((a), (n), sizeof(*(a)), offsetof(__typeof__(*(a)), field), (x), false)
+#define CS_COUNT_AT_MOST(a, n, field, x)                                      \
+	cs_bsearch_u64((a), (n), sizeof(*(a)), offsetof(__typeof__(*(a)), field), (x), true)
 
 /* qsort that accepts an empty (possibly NULL) array: qsort(NULL, 0, …)
  * is undefined behaviour. */

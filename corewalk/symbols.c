@@ -95,14 +95,7 @@ bool cw_symbolize(struct cw_core *core, uint64_t addr, const char **name_ret,
 		return false;
 	cw_file_load_symbols(core, f);
 	uint64_t link = addr - f->bias;
-	size_t lo = 0, hi = f->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->syms[mid].addr <= link)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_AT_MOST(f->syms, f->nsyms, addr, link);
 	if (module_ret)
 		*module_ret = f->path;
 	if (lo == 0)

@@ -481,14 +481,7 @@ bool hs_dwarf_slot_type(struct hs_program *p, uint64_t var_type_off, uint64_t of
 bool hs_dwarf_global(struct hs_dwarf *d, uint64_t addr, uint64_t *var_ret,
 		     uint64_t *rtype_ret)
 {
-	size_t lo = 0, hi = d->nglobals;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->globals[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_AT_MOST(d->globals, d->nglobals, addr, addr);
 	if (lo == 0)
 		return false;
 	struct dw_global *g = &d->globals[lo - 1];
@@ -570,14 +563,7 @@ bool hs_dwarf_slot_path(struct hs_dwarf *d, uint64_t var_type_off, uint64_t off,
 /* The subprogram DIE whose entry is exactly entry. */
 static bool func_at_entry(struct hs_dwarf *d, uint64_t entry, Dwarf_Die *ret)
 {
-	size_t lo = 0, hi = d->nfuncs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->funcs[mid].lowpc < entry)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_BELOW(d->funcs, d->nfuncs, lowpc, entry);
 	return lo < d->nfuncs && d->funcs[lo].lowpc == entry &&
 	       dwarf_offdie(d->dw, d->funcs[lo].off, ret);
 }
@@ -744,14 +730,7 @@ bool hs_dwarf_stack_var(struct hs_program *p, uint64_t pc, uint64_t cfa, uint64_
 			const struct hs_type **type_ret, uint64_t *inner_ret)
 {
 	struct hs_dwarf *d = p->dwarf;
-	size_t lo = 0, hi = d->nfuncs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->funcs[mid].lowpc <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_AT_MOST(d->funcs, d->nfuncs, lowpc, pc);
 	Dwarf_Die fn;
 	if (lo == 0 || pc >= d->funcs[lo - 1].highpc ||
 	    !dwarf_offdie(d->dw, d->funcs[lo - 1].off, &fn))

@@ -124,14 +124,7 @@ const struct hs_sym *hs_sym_lookup(struct hs_program *p, const char *name)
 const struct hs_sym *hs_sym_containing(struct hs_program *p, uint64_t addr)
 {
 	struct hs_symtab *st = &p->syms;
-	size_t lo = 0, hi = st->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (st->by_addr[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_AT_MOST(st->by_addr, st->n, addr, addr);
 	if (lo == 0)
 		return NULL;
 	/* Among symbols at the same address, any sized data symbol that
@@ -221,14 +214,7 @@ const struct hs_sym *hs_global_alias(struct hs_program *p, uint64_t var)
 		}
 		cs_sort(p->aliases, p->naliases, sizeof(*p->aliases), alias_cmp);
 	}
-	size_t lo = 0, hi = p->naliases;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (p->aliases[mid].value < var)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = CS_COUNT_BELOW(p->aliases, p->naliases, value, var);
 	for (; lo < p->naliases && p->aliases[lo].value == var; lo++) {
 		const struct hs_sym *s = hs_sym_containing(p, p->aliases[lo].slot);
 		if (s && s->addr == p->aliases[lo].slot)

@@ -31,16 +31,7 @@ struct rg_domgraph {
  * at least t: where the groups pointing at object t start. */
 static inline size_t rg_pairs_lower(const uint64_t *pairs, size_t npairs, uint32_t t)
 {
-	size_t lo = 0, hi = npairs;
-	uint64_t key = (uint64_t)t << 32;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (pairs[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return cs_bsearch_u64(pairs, npairs, sizeof(*pairs), 0, (uint64_t)t << 32, false);
 }
 
 static inline uint32_t rg_obj0(const struct rg_domgraph *g)
