@@ -52,11 +52,15 @@ static inline uint32_t succ_at(const struct succ *s, uint32_t obj0, uint32_t k)
 }
 
 /* Arrays over DFS numbers unless noted.  vertex and idom live in the
- * caller's order_ret and idom_ret; bucket_head reuses the DFS cursors. */
+ * caller's order_ret and idom_ret; bucket_head reuses the DFS cursors.
+ * ancestor starts as the DFS parent: nodes are linked to their parent
+ * in decreasing DFS order, so "linked" is just "number >= linked", and
+ * an unlinked node's ancestor is still its parent. */
 struct lt {
 	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited */
 	uint32_t *vertex;	/* dfs number -> node id */
-	uint32_t *parent, *semi, *label, *ancestor, *idom;
+	uint32_t *semi, *label, *ancestor, *idom;
+	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *bucket_head, *bucket_next;
 	uint32_t *stack;	/* DFS stack and compression path */
 	uint32_t *cursor;	/* DFS only */
@@ -66,7 +70,7 @@ static void compress(struct lt *t, uint32_t v)
 {
 	uint32_t *path = t->stack;
 	uint32_t n = 0;
-	for (uint32_t x = v; t->ancestor[t->ancestor[x]] != NONE; x = t->ancestor[x])
+	for (uint32_t x = v; t->ancestor[x] >= t->linked; x = t->ancestor[x])
 		path[n++] = x;
 	/* Apply the updates from the one nearest the forest root down. */
 	while (n--) {
@@ -79,8 +83,8 @@ static void compress(struct lt *t, uint32_t v)
 
 static inline uint32_t eval(struct lt *t, uint32_t v)
 {
-	if (t->ancestor[v] == NONE)
-		return v;
+	if (v < t->linked)
+		return v;	/* a forest root */
 	compress(t, v);
 	return t->label[v];
 }
@@ -94,12 +98,11 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "graph too large for 32-bit node ids");
 	struct lt t = { 0 };
 	size_t n = (size_t)total;
-	/* Memory is the limit on big heaps: eight arrays of n words here,
+	/* Memory is the limit on big heaps: seven arrays of n words here,
 	 * two more are the caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
-	t.parent = malloc(n * sizeof(uint32_t));
 	t.semi = malloc(n * sizeof(uint32_t));
 	t.label = malloc(n * sizeof(uint32_t));
 	t.ancestor = malloc(n * sizeof(uint32_t));
@@ -107,7 +110,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.stack = malloc(n * sizeof(uint32_t));
 	t.cursor = malloc(n * sizeof(uint32_t));
 	struct cs_error *err = NULL;
-	if (!t.dfn || !t.parent || !t.semi || !t.label || !t.ancestor ||
+	if (!t.dfn || !t.semi || !t.label || !t.ancestor ||
 	    !t.bucket_next || !t.stack || !t.cursor) {
 		err = &cs_error_nomem;
 		goto out;
@@ -118,7 +121,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	uint32_t N = 0, sp = 0;
 	t.dfn[0] = N;
 	t.vertex[N] = 0;
-	t.parent[N] = NONE;
+	t.ancestor[N] = NONE;
 	N++;
 	t.stack[sp] = 0;
 	t.cursor[sp] = 0;
@@ -138,18 +141,18 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		uint32_t w = succ_at(&sc, obj0, k);
 		t.dfn[w] = N;
 		t.vertex[N] = w;
-		t.parent[N] = t.dfn[v];
+		t.ancestor[N] = t.dfn[v];	/* the DFS parent */
 		N++;
 		t.stack[sp] = w;
 		t.cursor[sp] = 0;
 		sp++;
 	}
 	t.bucket_head = t.cursor;	/* the DFS is done with it */
+	t.linked = N;			/* nothing linked yet */
 
 	for (uint32_t k = 0; k < N; k++) {
 		t.semi[k] = k;
 		t.label[k] = k;
-		t.ancestor[k] = NONE;
 		t.idom[k] = NONE;
 		t.bucket_head[k] = NONE;
 	}
@@ -195,8 +198,8 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		uint32_t s = t.semi[k];
 		t.bucket_next[k] = t.bucket_head[s];
 		t.bucket_head[s] = k;
-		uint32_t p = t.parent[k];
-		t.ancestor[k] = p;	/* link(parent, k) */
+		uint32_t p = t.ancestor[k];	/* still the parent */
+		t.linked = k;	/* link(parent, k) */
 		for (uint32_t v = t.bucket_head[p]; v != NONE; v = t.bucket_next[v]) {
 			uint32_t u = eval(&t, v);
 			t.idom[v] = t.semi[u] < t.semi[v] ? u : p;
@@ -217,7 +220,6 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	*norder_ret = N;
 out:
 	free(t.dfn);
-	free(t.parent);
 	free(t.semi);
 	free(t.label);
 	free(t.ancestor);

@@ -415,9 +415,11 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	g->h = h;
 	g->roots = roots;
 	size_t n = hs_heap_count(h);
-	if (n >= RG_CLASS_NODE(RG_NCLASSES)) {
+	/* object indexes stay below RG_GROUP_NODE(0), with room for the
+	 * root and group nodes of the dominator graph */
+	if (n >= RG_GROUP_NODE(0) - (1u << 24)) {
 		free(g);
-		return cs_error_create(CS_ERR_UNSUPPORTED, "too many objects for 32-bit ids");
+		return cs_error_create(CS_ERR_UNSUPPORTED, "%zu objects: more than corescope's 31-bit object ids hold", n);
 	}
 	g->n = (uint32_t)n;
 	struct cs_error *err = build_edges(g, jobs, prog);
