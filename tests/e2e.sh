@@ -1,17 +1,44 @@
 # tests/e2e.sh — sourced by tests/run-tests.  Build the Go harness, capture
 # every scenario once for this run (gcore and kernel core, default and
 # -w / -s -w / PIE builds, with the installed Go and with Debian's Go 1.19),
-# then check corescope's answers against the truth the scenarios wrote.
+# then check corescope's answers against the truth the scenarios wrote;
+# then check the committed corpus of every release and experiment.
 #
 # Uses: srcdir, builddir, emit, run_lines (from tests/run-tests).
 # Environment:
 #   CORESCOPE_WORK            captures go here (default builddir/tests/work)
 #   CORESCOPE_GO_TOOLCHAINS   more releases to capture, e.g. "go1.22.12 go1.27.4"
 #   CORESCOPE_E2E_VARIANTS    build variants (default: default,nodwarf,stripped,pie)
+#   CORESCOPE_CORPUS=0        do not check the committed corpus (tests/corpus)
 
 e2e_work=${CORESCOPE_WORK:-$builddir/tests/work}
 e2e_bin=$builddir/tests/bin
 e2e_variants=${CORESCOPE_E2E_VARIANTS:-default,nodwarf,stripped,pie}
+
+# The committed corpus (tests/corpus, docs/development.md): every Go
+# release and layout-changing experiment of the matrix, captured once and
+# checked on every run with the same checks as the fresh captures.  Its
+# executables and gcore cores are unpacked into the build directory; the
+# run's compatibility matrix is written to builddir/docs/compatibility.md.
+# CORESCOPE_CORPUS=0 skips it (reported as SKIP).
+e2e_corpus() {
+	corpus=$srcdir/tests/corpus
+	if [ "${CORESCOPE_CORPUS:-1}" = 0 ]; then
+		emit "SKIP: corpus: CORESCOPE_CORPUS=0 was set"
+		return
+	fi
+	if [ ! -f "$corpus/manifest.json" ]; then
+		emit "FAIL: corpus: $corpus/manifest.json is missing (tests/corpus/regen makes it)"
+		return
+	fi
+	echo "e2e: checking the corpus ($corpus)" >&2
+	run_lines corpus-verify "$e2e_bin/harness" corpus-verify -corpus "$corpus"
+	mkdir -p "$builddir/docs"
+	run_lines corpus "$e2e_bin/e2e" -captures "$corpus/manifest.json" \
+		-corescope "$builddir/tools/corescope" \
+		-unpack "$builddir/tests/corpus-unpacked" \
+		-matrix "$builddir/docs/compatibility.md"
+}
 
 if ! command -v go >/dev/null 2>&1; then
 	emit "SKIP: e2e: no go on PATH; the scenarios are Go programs"
@@ -53,6 +80,7 @@ else
 			run_lines e2e "$e2e_bin/e2e" -captures "$e2e_work/captures.json" \
 				-corescope "$builddir/tools/corescope"
 		fi
+		e2e_corpus
 	fi
 	run_lines pclntab sh "$srcdir/tests/pclntab-check.sh" "$builddir"
 fi

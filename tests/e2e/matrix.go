@@ -59,19 +59,19 @@ type cell struct {
 }
 
 func (c *cell) String() string {
-	n := c.pass + c.fail + c.skip + c.known
-	switch {
-	case n == 0:
-		return "·"
-	case c.fail > 0:
-		return fmt.Sprintf("✗ %d/%d %s", c.fail, n, strings.Join(c.notes, ""))
-	case c.known > 0:
-		return fmt.Sprintf("✗ L %d/%d %s", c.known, n, strings.Join(c.notes, ""))
-	case c.skip > 0:
-		return fmt.Sprintf("– %d/%d %s", c.skip, n, strings.Join(c.notes, ""))
-	default:
-		return fmt.Sprintf("✓ %d", n)
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		mark string
+	}{{c.pass, "✓"}, {c.fail, "✗"}, {c.known, "L"}, {c.skip, "–"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.mark, p.n))
+		}
 	}
+	if len(parts) == 0 {
+		return "·"
+	}
+	return strings.TrimSpace(strings.Join(parts, " ") + " " + strings.Join(c.notes, ""))
 }
 
 // writeMatrix writes the matrix of the run's results as markdown.
@@ -84,12 +84,15 @@ func writeMatrix(path, capPath string, m *manifest.Manifest, results []result) e
 		titles = append(titles, f.title)
 	}
 	haveOther := false
+	// Notes: one per distinct outcome (status and reason), listing its
+	// checks; cells point to them.
 	type note struct {
-		n             int
-		name, status  string
-		reason, known string
+		n              int
+		status, reason string
+		names          []string
 	}
-	var notes []note
+	var notes []*note
+	noteOf := map[string]*note{}
 	for _, res := range results {
 		c := res.capture
 		k := rowKey{c.Label(), c.GoVersion, c.Experiment, c.Variant, c.Method}
@@ -121,9 +124,18 @@ func writeMatrix(path, capPath string, m *manifest.Manifest, results []result) e
 			ce.fail++
 			status = "FAIL"
 		}
-		n := len(notes) + 1
-		ce.notes = append(ce.notes, fmt.Sprintf("[%d]", n))
-		notes = append(notes, note{n, res.name, status, strings.Join(strings.Fields(res.r.Reason), " "), res.r.Known})
+		reason := strings.Join(strings.Fields(res.r.Reason), " ")
+		nt := noteOf[status+"\x00"+reason]
+		if nt == nil {
+			nt = &note{n: len(notes) + 1, status: status, reason: reason}
+			noteOf[status+"\x00"+reason] = nt
+			notes = append(notes, nt)
+		}
+		nt.names = append(nt.names, res.name)
+		ref := fmt.Sprintf("[%d]", nt.n)
+		if !containsString(ce.notes, ref) {
+			ce.notes = append(ce.notes, ref)
+		}
 	}
 	if haveOther {
 		titles = append(titles, otherFeature)
@@ -149,10 +161,11 @@ func writeMatrix(path, capPath string, m *manifest.Manifest, results []result) e
 	fmt.Fprintf(&b, "capture methods corescope reads, feature by feature, as proven by the\n")
 	fmt.Fprintf(&b, "end-to-end checks of one test run over real cores.\n\n")
 	fmt.Fprintf(&b, "A cell counts the checks of that feature over the scenarios of the row\n")
-	fmt.Fprintf(&b, "(%s): `✓ N` all N passed; `✗ k/N` k failed; `✗ L k/N` k fail as a\n", scenarioList(results))
-	fmt.Fprintf(&b, "documented, tested limitation (tests/e2e/limitations.go); `– k/N` k could\n")
-	fmt.Fprintf(&b, "not run here; `·` no check of that feature applies. Bracketed numbers\n")
-	fmt.Fprintf(&b, "point to the notes below the table.\n\n")
+	fmt.Fprintf(&b, "(%s): `✓` passed, `✗` failed, `L` failed as a\n", scenarioList(results))
+	fmt.Fprintf(&b, "documented, tested limitation (tests/e2e/limitations.go), `–` could not\n")
+	fmt.Fprintf(&b, "run here; `·` no check of that feature applies. A cell is a passing cell\n")
+	fmt.Fprintf(&b, "when it shows only `✓`. Bracketed numbers point to the notes below the\n")
+	fmt.Fprintf(&b, "table, which give the reason and list the checks.\n\n")
 	fmt.Fprintf(&b, "| release | experiment | build | method | %s |\n", strings.Join(titles, " | "))
 	fmt.Fprintf(&b, "|---|---|---|---|%s\n", strings.Repeat("---|", len(titles)))
 	for _, k := range keys {
@@ -175,7 +188,10 @@ func writeMatrix(path, capPath string, m *manifest.Manifest, results []result) e
 		fmt.Fprintf(&b, "None: every check passed.\n")
 	}
 	for _, n := range notes {
-		fmt.Fprintf(&b, "%d. `%s` — %s: %s\n", n.n, n.name, n.status, n.reason)
+		fmt.Fprintf(&b, "%d. %s: %s\n", n.n, n.status, n.reason)
+		for _, name := range n.names {
+			fmt.Fprintf(&b, "   - `%s`\n", name)
+		}
 	}
 	fmt.Fprintf(&b, "\n## Features and their checks\n\n")
 	fmt.Fprintf(&b, "docs/scenarios.md describes the scenarios, the truth they record and the checks.\n\n")
@@ -249,4 +265,13 @@ func corescopeVersion() string {
 		return ""
 	}
 	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
