@@ -71,7 +71,14 @@ func (c *cell) String() string {
 	if len(parts) == 0 {
 		return "·"
 	}
-	return strings.TrimSpace(strings.Join(parts, " ") + " " + strings.Join(c.notes, ""))
+	refs := append([]string(nil), c.notes...)
+	sort.Slice(refs, func(i, j int) bool {
+		var a, b int
+		fmt.Sscanf(refs[i], "[%d]", &a)
+		fmt.Sscanf(refs[j], "[%d]", &b)
+		return a < b
+	})
+	return strings.TrimSpace(strings.Join(parts, " ") + " " + strings.Join(refs, ""))
 }
 
 // writeMatrix writes the matrix of the run's results as markdown.
