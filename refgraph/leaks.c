@@ -83,7 +83,9 @@ static void describe(const struct rg_graph *g, const struct rg_domtree *t, struc
 	s->nelements = (uint32_t)ne;
 	/* A representative of the bulk: the largest child of the type that
 	 * holds the most (not an overflow bucket that happens to be big),
-	 * then down to the object that holds most of its bytes itself. */
+	 * then down through the largest children (a map's tables and group
+	 * arrays, a node's payload) to an object that holds at least half of
+	 * what it retains itself. */
 	uint32_t rep = HS_NONE;
 	for (uint32_t k = 0; k < n; k++)
 		if ((!ne || objs[c[k]].type == s->elements[0].type) &&
@@ -94,7 +96,7 @@ static void describe(const struct rg_graph *g, const struct rg_domtree *t, struc
 		uint64_t rr;
 		const uint32_t *cc = children(g, t, rep, &m, &rr);
 		uint32_t big = largest_child(g, cc, m);
-		if (big == HS_NONE || g->retained[big] < rr / 2)
+		if (big == HS_NONE || hs_object_size(g->h, rep) * 2 >= rr)
 			break;
 		rep = big;
 	}

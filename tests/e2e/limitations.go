@@ -19,29 +19,11 @@ type Limitation struct {
 
 // limitations lists every known limitation of the matrix.
 var limitations = []Limitation{
-	{
-		// Swiss maps (Go 1.24+, unless noswissmap) with more than one
-		// table: large-maps' main.byID holds 4,000 (corpus) or 40,000
-		// small Blobs over 8 or 64 tables. (Without DWARF, the check
-		// does not look at the path.)
-		Name:    regexp.MustCompile(`^refgraph/go1\.(2[4-9]|[3-9][0-9])\.[0-9]+(\+(greenteagc|nogreenteagc|mapsplitgroup))?/(default|pie|corpus)/large-maps/[^/]+/leak-suspect$`),
-		Symptom: regexp.MustCompile(`^path maps\.Map\(map\[int64\]\*main\.Blob\) → \[[0-9]+\]maps\.directory\(map\[int64\]\*main\.Blob\) → maps\.table\(map\[int64\]\*main\.Blob\) → \[[0-9]+\]map\.group\[int64\]\*main\.Blob does not reach the planted \[\]uint8$`),
-		Reason: "leaks: the path to a typical leaked object of a Swiss map with many tables ends at a table's group array, " +
-			"not at an element: rg_leak_suspects (refgraph/leaks.c) picks the largest table and descends only while one " +
-			"child holds half of its parent's bytes, and no single Blob does; the suspect, its root and its bytes are right",
-	},
-	{
-		// The same rule, met differently: where two of the four 4 MiB
-		// blobs hash into one Swiss table, each holds just under half of
-		// it. Which captures that happens in depends on the map's hash
-		// seed: these are the corpus entries where it did (a regenerated
-		// corpus may move it; this check then says so).
-		Name:    regexp.MustCompile(`^refgraph/go1\.(25\.14|25\.14\+greenteagc|27\.4\+mapsplitgroup)/corpus/global-map-cache/[^/]+/leak-suspect$`),
-		Symptom: regexp.MustCompile(`^path maps\.Map\(map\[string\]\*main\.Entry\) → \[[0-9]+\]maps\.directory\(map\[string\]\*main\.Entry\) → maps\.table\(map\[string\]\*main\.Entry\) → \[[0-9]+\]map\.group\[string\]\*main\.Entry does not reach the planted \[\]uint8$`),
-		Reason: "leaks: two planted 4 MiB blobs share one Swiss table here, so the path to a typical one ends at that " +
-			"table's group array: rg_leak_suspects (refgraph/leaks.c) descends only while one child holds half of its " +
-			"parent's bytes, and each blob holds just under half; the suspect, its root and its bytes are right",
-	},
+	// None today.  The last two (the path to a typical element of a
+	// Swiss map with many tables, or with two big values in one table,
+	// ended at a group array) went when rg_leak_suspects learnt to
+	// descend through the largest children to an object that holds its
+	// own bytes.
 }
 
 func applyLimitation(name string, r Result) Result {
