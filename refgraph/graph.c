@@ -52,20 +52,26 @@ const char *rg_root_class_name(enum rg_root_class c)
 /* Edges                                                               */
 /* ------------------------------------------------------------------ */
 
+/* Edges as they are found: the target, and the word of the source that
+ * holds the pointer (for type inference, which then needs no second scan;
+ * freed before the dominators). */
 struct edge_ctx {
 	struct hs_heap *h;
-	uint32_t *edges;
+	uint32_t *edges, *words;
 	uint64_t n, cap;
 	bool nomem;
 };
 
 static int add_edge(void *arg, uint64_t off, uint64_t value)
 {
-	(void)off;
 	struct edge_ctx *c = arg;
 	uint32_t t = hs_heap_find(c->h, value);
 	if (t == HS_NONE)
 		return 0;
+	if (off / 8 > UINT32_MAX) {
+		c->nomem = true;	/* an object of more than 32 GiB */
+		return 1;
+	}
 	if (c->n == c->cap) {
 		uint64_t ncap = c->cap ? c->cap * 2 : 1u << 20;
 		if (ncap > UINT32_MAX)
@@ -75,14 +81,19 @@ static int add_edge(void *arg, uint64_t off, uint64_t value)
 			return 1;
 		}
 		uint32_t *e = realloc(c->edges, ncap * sizeof(*e));
-		if (!e) {
+		if (e)
+			c->edges = e;
+		uint32_t *w = realloc(c->words, ncap * sizeof(*w));
+		if (w)
+			c->words = w;
+		if (!e || !w) {
 			c->nomem = true;
 			return 1;
 		}
-		c->edges = e;
 		c->cap = ncap;
 	}
-	c->edges[c->n++] = t;
+	c->edges[c->n] = t;
+	c->words[c->n++] = (uint32_t)(off / 8);
 	return 0;
 }
 
@@ -169,30 +180,41 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 		unreadable += parts[k].unreadable;
 		nomem |= parts[k].c.nomem;
 	}
-	uint32_t *edges = NULL;
+	uint32_t *edges = NULL, *words = NULL;
 	if (!nomem && total < UINT32_MAX) {
 		edges = realloc(parts[0].c.edges, (total ? total : 1) * sizeof(*edges));
 		if (edges)
 			parts[0].c.edges = NULL;
+		words = realloc(parts[0].c.words, (total ? total : 1) * sizeof(*words));
+		if (words)
+			parts[0].c.words = NULL;
 	}
-	if (!edges) {
-		for (unsigned k = 0; k < nt; k++)
+	if (!edges || !words) {
+		free(edges);
+		free(words);
+		for (unsigned k = 0; k < nt; k++) {
 			free(parts[k].c.edges);
+			free(parts[k].c.words);
+		}
 		return cs_error_create(CS_ERR_NOMEM,
 				       "out of memory (or more than 4 billion edges) after %llu edges",
 				       (unsigned long long)total);
 	}
 	uint64_t base = parts[0].c.n;
 	for (unsigned k = 1; k < nt; k++) {
-		if (parts[k].c.n)
+		if (parts[k].c.n) {
 			memcpy(edges + base, parts[k].c.edges, parts[k].c.n * sizeof(*edges));
+			memcpy(words + base, parts[k].c.words, parts[k].c.n * sizeof(*words));
+		}
 		free(parts[k].c.edges);
+		free(parts[k].c.words);
 		for (uint32_t i = parts[k].lo; i < parts[k].hi; i++)
 			g->first[i] += (uint32_t)base;
 		base += parts[k].c.n;
 	}
 	g->first[g->n] = (uint32_t)total;
 	g->edges = edges;
+	g->edge_words = words;
 	g->nedges = total;
 	if (unreadable)
 		cs_warn(cw_core_warnings(hs_program_core(g->p)), true,
@@ -429,6 +451,8 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 		cs_progress_report(prog, "inferring types", 0, 0);
 		err = rg_infer_types(g);
 	}
+	free(g->edge_words);	/* only type inference reads them */
+	g->edge_words = NULL;
 	if (!err) {
 		cs_progress_report(prog, "computing dominators", 0, 0);
 		err = compute_dominators(g);
@@ -458,6 +482,7 @@ void rg_graph_destroy(struct rg_graph *g)
 		return;
 	free(g->first);
 	free(g->edges);
+	free(g->edge_words);
 	free(g->rfirst);
 	free(g->redges);
 	free(g->root_target);

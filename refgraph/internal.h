@@ -57,6 +57,8 @@ struct rg_graph {
 	const struct hs_roots *roots;
 	uint32_t n;
 	uint32_t *first, *edges;	/* forward CSR */
+	uint32_t *edge_words;		/* per edge: the source word holding it
+					 * (until types are inferred) */
 	uint32_t *rfirst, *redges;	/* reverse CSR */
 	uint64_t nedges;
 	uint32_t *root_target;		/* per root: object index */

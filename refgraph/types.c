@@ -272,14 +272,10 @@ struct visit_ctx {
 	const struct hs_type *bucket_of;	/* classic bucket: its own type */
 };
 
-static int visit_word(void *arg, uint64_t off, uint64_t value)
+/* The pointer word at off (holding value) of a typed object points into
+ * the untyped object tgt: type tgt by the word's static type. */
+static void visit_word(struct visit_ctx *c, uint64_t off, uint64_t value, uint32_t tgt)
 {
-	struct visit_ctx *c = arg;
-	/* Only untyped targets can learn anything: look the target up
-	 * before the (costlier) field lookup. */
-	uint32_t tgt = hs_heap_find(c->t->h, value);
-	if (tgt == HS_NONE || c->t->objs[tgt].type)
-		return 0;
 	const struct hs_type *ty = c->ty;
 	uint64_t inner = off % ty->size;
 	uint64_t fin;
@@ -295,7 +291,6 @@ static int visit_word(void *arg, uint64_t off, uint64_t value)
 	if (c->bucket_of && name.s && strcmp(name.s, ".overflow") == 0)
 		assign(c->t, tgt, c->bucket_of, value);
 	cs_strbuf_deinit(&name);
-	return 0;
 }
 
 static uint64_t read_word(struct typer *t, uint64_t addr)
@@ -388,10 +383,27 @@ static void visit(struct typer *t, uint32_t obj)
 		visit_synthetic(t, obj, ty);
 		return;
 	}
+	/* The graph's edges are this object's pointers, found once; only
+	 * the untyped targets can learn anything. */
+	const struct rg_graph *g = t->g;
+	uint32_t b = g->first[obj], e = g->first[obj + 1];
+	if (b == e)
+		return;
+	const uint8_t *mem = cw_peek(hs_program_core(t->p), t->objs[obj].addr,
+				     (size_t)hs_object_size(t->h, obj));
+	if (!mem)
+		return;
 	struct visit_ctx c = { t, obj, ty, NULL };
 	if (strncmp(ty->name, "map.bucket[", 11) == 0)
 		c.bucket_of = ty;
-	hs_object_scan(t->h, obj, visit_word, &c);
+	for (uint32_t k = b; k < e; k++) {
+		uint32_t tgt = g->edges[k];
+		if (t->objs[tgt].type)
+			continue;
+		uint64_t off = (uint64_t)g->edge_words[k] * 8, value;
+		memcpy(&value, mem + off, sizeof(value));
+		visit_word(&c, off, value, tgt);
+	}
 }
 
 /* ------------------------------------------------------------------ */
