@@ -266,40 +266,59 @@ func checkPlantedInLoad(c *Capture, t *truth.Truth) Result {
 	return pass()
 }
 
-// checkThreads: the NT_PRSTATUS thread ids are exactly the truth's threads.
+// checkThreads: the NT_PRSTATUS thread ids are the truth's threads, plus
+// only threads /proc listed around the dump.
 func checkThreads(c *Capture, t *truth.Truth) Result {
 	n, err := c.Notes()
 	if err != nil {
 		return failf("notes: %v", err)
 	}
-	core := map[int]bool{}
+	seen := map[int]bool{}
 	for _, id := range n.PRStatusPIDs {
-		if core[id] {
+		if seen[id] {
 			return failf("thread %d has two NT_PRSTATUS notes", id)
 		}
-		core[id] = true
+		seen[id] = true
 	}
-	want := map[int]bool{}
-	for _, id := range t.Threads {
-		want[id] = true
-	}
-	var missing, extra []string
-	for id := range want {
-		if !core[id] {
-			missing = append(missing, fmt.Sprint(id))
-		}
-	}
-	for id := range core {
-		if !want[id] {
-			extra = append(extra, fmt.Sprint(id))
-		}
-	}
-	if len(missing)+len(extra) > 0 {
-		sort.Strings(missing)
-		sort.Strings(extra)
-		return failf("NT_PRSTATUS threads %v vs truth %v: missing %v, extra %v", n.PRStatusPIDs, t.Threads, missing, extra)
+	if p := threadMismatch(c, t, n.PRStatusPIDs); p != "" {
+		return failf("NT_PRSTATUS threads: %s", p)
 	}
 	return pass()
+}
+
+// threadMismatch compares the thread ids a core holds with what the
+// process had: every thread of the truth file must be there, and every
+// other one must be a thread /proc/PID/task listed around the dump (the
+// runtime may start a thread after the truth was written). It returns ""
+// when they agree.
+func threadMismatch(c *Capture, t *truth.Truth, core []int) string {
+	have := map[int]bool{}
+	for _, id := range core {
+		have[id] = true
+	}
+	allowed := map[int]bool{}
+	for _, id := range c.LiveThreads {
+		allowed[id] = true
+	}
+	var missing, extra []int
+	for _, id := range t.Threads {
+		allowed[id] = true
+		if !have[id] {
+			missing = append(missing, id)
+		}
+	}
+	for id := range have {
+		if !allowed[id] {
+			extra = append(extra, id)
+		}
+	}
+	if len(missing)+len(extra) == 0 {
+		return ""
+	}
+	sort.Ints(missing)
+	sort.Ints(extra)
+	return fmt.Sprintf("core %v vs truth %v (live around the dump %v): missing %v, extra %v",
+		core, t.Threads, c.LiveThreads, missing, extra)
 }
 
 // checkPID: NT_PRPSINFO's pid is the truth's pid.

@@ -82,11 +82,16 @@ func checkInfo(c *Capture, t *truth.Truth) Result {
 		fmt.Sscanf(fmt.Sprint(v), "%d", &n)
 		tids = append(tids, n)
 	}
-	want := append([]int(nil), t.Threads...)
 	sort.Ints(tids)
-	sort.Ints(want)
-	if fmt.Sprint(tids) != fmt.Sprint(want) {
-		problems = append(problems, fmt.Sprintf("threads %v, truth %v", tids, want))
+	if p := threadMismatch(c, t, tids); p != "" {
+		problems = append(problems, "threads: "+p)
+	}
+	if n, err := c.Notes(); err == nil {
+		ref := append([]int(nil), n.PRStatusPIDs...)
+		sort.Ints(ref)
+		if fmt.Sprint(tids) != fmt.Sprint(ref) {
+			problems = append(problems, fmt.Sprintf("threads %v, eu-readelf NT_PRSTATUS %v", tids, ref))
+		}
 	}
 	if id := js(res, "executable", "identity"); id != "match" {
 		problems = append(problems, fmt.Sprintf("executable identity %q, want match", id))

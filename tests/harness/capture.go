@@ -153,7 +153,9 @@ func (h *harness) gcore(c *manifest.Capture, dir string, p *scenarioProc) {
 	// On interrupt: no plain core (or half-written .zst) stays behind.
 	remove := addCleanup(func() { os.Remove(raw); os.Remove(core); os.Remove(core + ".zst") })
 	defer remove()
+	c.LiveThreads = p.addTasks(nil)
 	out, err := runCapture(h.timeout, dir, nil, "gcore", "-o", prefix, strconv.Itoa(p.pid))
+	c.LiveThreads = p.addTasks(c.LiveThreads)
 	os.WriteFile(filepath.Join(dir, "gcore.log"), []byte(out), 0o644)
 	if _, serr := os.Stat(raw); serr != nil {
 		os.Remove(raw)
@@ -219,6 +221,7 @@ func (h *harness) kernel(c *manifest.Capture, dir string, p *scenarioProc, limit
 	glob := corePatternGlob(pattern, usesPID, p.pid, dir)
 	before, _ := filepath.Glob(glob)
 
+	c.LiveThreads = p.addTasks(nil)
 	if err := syscall.Kill(p.pid, syscall.SIGABRT); err != nil {
 		c.Status, c.Reason = manifest.StatusFail, "kill -ABRT: "+err.Error()
 		return

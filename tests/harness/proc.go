@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -137,6 +139,25 @@ func (p *scenarioProc) alive() bool {
 	default:
 		return true
 	}
+}
+
+// addTasks adds the thread ids /proc/PID/task lists now to set (sorted,
+// without repeats). A process that is gone adds nothing.
+func (p *scenarioProc) addTasks(set []int) []int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p.pid))
+	for _, e := range ents {
+		if id, err := strconv.Atoi(e.Name()); err == nil {
+			set = append(set, id)
+		}
+	}
+	sort.Ints(set)
+	out := set[:0]
+	for i, id := range set {
+		if i == 0 || id != set[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // kill sends SIGKILL and reaps the process.

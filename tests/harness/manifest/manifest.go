@@ -91,7 +91,13 @@ type Capture struct {
 	Traceback   string `json:"traceback,omitempty"`    // kernel only: the runtime's GOTRACEBACK=crash output
 	Stderr      string `json:"stderr,omitempty"`       // the scenario's stderr when there is no traceback
 
-	PID            int    `json:"pid,omitempty"`
+	PID int `json:"pid,omitempty"`
+	// LiveThreads are the thread ids /proc/PID/task listed around the
+	// dump: just before and just after gcore, just before SIGABRT. The
+	// truth file's threads are a snapshot taken earlier; the Go runtime
+	// may start an OS thread after it (sysmon wakes, a template thread),
+	// and such a thread is rightly in the core.
+	LiveThreads []int `json:"live_threads,omitempty"`
 	CorePlainBytes int64  `json:"core_plain_bytes,omitempty"` // apparent size of the plain core
 	CoreDiskBytes  int64  `json:"core_disk_bytes,omitempty"`  // blocks the plain core used (sparse files)
 	CoreBytes      int64  `json:"core_bytes,omitempty"`       // size of the stored core file
