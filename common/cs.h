@@ -183,6 +183,11 @@ static inline void cs_sort(void *base, size_t n, size_t size,
 		qsort(base, n, size, cmp);
 }
 
+/* Sort n 32-bit values ascending, in place; tmp holds n values.  Radix
+ * sort (three passes of 11 bits): linear time for the frontier and index
+ * arrays of whole heaps. */
+void cs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp);
+
 /* ------------------------------------------------------------------ */
 /* Hash map from 64-bit keys to 32-bit values                          */
 /* ------------------------------------------------------------------ */

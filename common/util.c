@@ -126,6 +126,39 @@ bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
 /* Hash map                                                            */
 /* ------------------------------------------------------------------ */
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void cs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp)
+{
+	if (n < 256) {
+		cs_sort(a, n, sizeof(*a), u32_cmp);
+		return;
+	}
+	uint32_t *src = a, *dst = tmp;
+	for (unsigned shift = 0; shift < 32; shift += 11) {
+		size_t count[2048] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 2047]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 2047]++] = src[i];
+		uint32_t *x = src;
+		src = dst;
+		dst = x;
+	}
+	/* three passes: the result is in tmp */
+	memcpy(a, src, n * sizeof(*a));
+}
+
 void cs_map64_init(struct cs_map64 *m)
 {
 	memset(m, 0, sizeof(*m));

@@ -12,16 +12,14 @@
 
 struct totals_walk {
 	const struct rg_graph *g;
-	const struct hs_object *objs;
 	struct rg_type_total *t;
 	uint32_t *active;	/* per type: ancestors on the path with it */
 };
 
-static void totals_visit(void *ctx, uint32_t v, uint32_t owner, bool exit)
+static void totals_visit(void *ctx, uint32_t v, uint32_t type, uint32_t owner, bool exit)
 {
 	(void)owner;
 	struct totals_walk *w = ctx;
-	uint32_t type = w->objs[v].type;
 	if (exit)
 		w->active[type]--;
 	else if (w->active[type]++ == 0)
@@ -55,7 +53,7 @@ struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total *
 		}
 	}
 	/* an instance inside another of its type is not counted again */
-	struct totals_walk w = { g, objs, t, active };
+	struct totals_walk w = { g, t, active };
 	struct cs_error *err = rg_domtree_walk(g, totals_visit, &w);
 	free(active);
 	if (err) {

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <stdio.h>
@@ -97,30 +98,75 @@ static int add_edge(void *arg, uint64_t off, uint64_t value)
 	return 0;
 }
 
-/* One thread's share of the objects: [lo, hi), its edges in c (first[]
- * gets offsets into c.edges, rebased when the parts are joined). */
-struct scan_part {
-	struct rg_graph *g;
+/* The objects are scanned in chunks of consecutive indexes that threads
+ * take in turn (scan costs differ wildly between chunks: a chunk of
+ * pointer-free byte slices is cheap, one of tree nodes is not).  Each
+ * chunk collects its edges in its own buffers; first[] of a chunk holds
+ * offsets into them until the chunks are joined. */
+struct scan_chunk {
 	uint32_t lo, hi;
 	struct edge_ctx c;
 	uint64_t unreadable;
-	const struct cs_progress *prog;	/* the first part reports */
 };
 
-static void *scan_part_run(void *arg)
+struct scan_work {
+	struct rg_graph *g;
+	struct scan_chunk *chunks;
+	uint32_t nchunks;
+	atomic_uint next;
+	atomic_uint scanned;	/* objects of the finished chunks */
+	atomic_bool nomem;
+};
+
+static void scan_chunk_run(struct scan_work *w, struct scan_chunk *ch,
+			   const struct cs_progress *prog)
 {
-	struct scan_part *sp = arg;
-	struct rg_graph *g = sp->g;
-	for (uint32_t i = sp->lo; i < sp->hi; i++) {
-		if (sp->prog && ((i - sp->lo) & 0xffff) == 0)
-			cs_progress_report(sp->prog, "scanning pointers", i - sp->lo, sp->hi - sp->lo);
-		g->first[i] = (uint32_t)sp->c.n;
-		int r = hs_object_scan(g->h, i, add_edge, &sp->c);
-		if (sp->c.nomem)
-			break;
+	struct rg_graph *g = w->g;
+	ch->c.h = g->h;
+	for (uint32_t i = ch->lo; i < ch->hi; i++) {
+		if (prog && ((i - ch->lo) & 0xffff) == 0)
+			cs_progress_report(prog, "scanning pointers",
+					   atomic_load(&w->scanned) + (i - ch->lo), g->n);
+		g->first[i] = (uint32_t)ch->c.n;
+		int r = hs_object_scan(g->h, i, add_edge, &ch->c);
+		if (ch->c.nomem)
+			return;
 		if (r < 0)
-			sp->unreadable++;
+			ch->unreadable++;
 	}
+	/* Give back the doubling's slack now: the join then needs the
+	 * edges twice at most, not three times. */
+	if (ch->c.n && ch->c.n < ch->c.cap) {
+		uint32_t *e = realloc(ch->c.edges, ch->c.n * sizeof(*e));
+		if (e)
+			ch->c.edges = e;
+		uint32_t *wd = realloc(ch->c.words, ch->c.n * sizeof(*wd));
+		if (wd)
+			ch->c.words = wd;
+	}
+}
+
+/* A worker: chunks until none is left.  prog is set for the calling
+ * thread only. */
+static void scan_work_run(struct scan_work *w, const struct cs_progress *prog)
+{
+	for (;;) {
+		if (atomic_load(&w->nomem))
+			return;
+		unsigned k = atomic_fetch_add(&w->next, 1);
+		if (k >= w->nchunks)
+			return;
+		struct scan_chunk *ch = &w->chunks[k];
+		scan_chunk_run(w, ch, prog);
+		if (ch->c.nomem)
+			atomic_store(&w->nomem, true);
+		atomic_fetch_add(&w->scanned, ch->hi - ch->lo);
+	}
+}
+
+static void *scan_thread(void *arg)
+{
+	scan_work_run(arg, NULL);
 	return NULL;
 }
 
@@ -139,79 +185,90 @@ static unsigned scan_threads(unsigned jobs, uint32_t n)
 	return jobs > MAX_SCAN_THREADS ? MAX_SCAN_THREADS : jobs;
 }
 
+static void free_chunks(struct scan_chunk *chunks, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		free(chunks[k].c.edges);
+		free(chunks[k].c.words);
+	}
+	free(chunks);
+}
+
 static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 				    const struct cs_progress *prog)
 {
 	g->first = malloc(((size_t)g->n + 1) * sizeof(*g->first));
 	if (!g->first)
 		return &cs_error_nomem;
-	/* Several threads scan disjoint ranges of objects: hs_object_scan
-	 * only reads once the masks exist. */
+	/* Several threads scan disjoint chunks: hs_object_scan only reads
+	 * once the masks exist.  Alone, one chunk: its buffers become the
+	 * graph's without a copy. */
 	unsigned nt = scan_threads(jobs, g->n);
 	if (nt > 1)
 		hs_heap_prepare_scan(g->h);
-	struct scan_part parts[MAX_SCAN_THREADS];
-	pthread_t tid[MAX_SCAN_THREADS];
-	memset(parts, 0, sizeof(parts));
-	for (unsigned k = 0; k < nt; k++) {
-		parts[k].g = g;
-		parts[k].lo = (uint32_t)((uint64_t)g->n * k / nt);
-		parts[k].hi = (uint32_t)((uint64_t)g->n * (k + 1) / nt);
-		parts[k].c.h = g->h;
-		parts[k].prog = k == 0 ? prog : NULL;
+	uint32_t nchunks = nt > 1 ? 64 * nt : 1;
+	struct scan_work w = { .g = g, .nchunks = nchunks };
+	w.chunks = calloc(nchunks, sizeof(*w.chunks));
+	if (!w.chunks)
+		return &cs_error_nomem;
+	for (uint32_t k = 0; k < nchunks; k++) {
+		w.chunks[k].lo = (uint32_t)((uint64_t)g->n * k / nchunks);
+		w.chunks[k].hi = (uint32_t)((uint64_t)g->n * (k + 1) / nchunks);
 	}
+	atomic_init(&w.next, 0);
+	atomic_init(&w.scanned, 0);
+	atomic_init(&w.nomem, false);
+	pthread_t tid[MAX_SCAN_THREADS];
 	unsigned started = 1;
 	for (unsigned k = 1; k < nt; k++, started++)
-		if (pthread_create(&tid[k], NULL, scan_part_run, &parts[k]) != 0)
+		if (pthread_create(&tid[k], NULL, scan_thread, &w) != 0)
 			break;
-	/* a part whose thread did not start is scanned here */
-	scan_part_run(&parts[0]);
-	for (unsigned k = started; k < nt; k++)
-		scan_part_run(&parts[k]);
+	scan_work_run(&w, prog);	/* with fewer threads if some did not start */
 	for (unsigned k = 1; k < started; k++)
 		pthread_join(tid[k], NULL);
 
-	/* Join the parts: the first part's buffer grows in place (realloc
-	 * of a large block remaps), the others are copied after it. */
+	cs_progress_report(prog, "joining edges", 0, 0);
 	uint64_t total = 0, unreadable = 0;
-	bool nomem = false;
-	for (unsigned k = 0; k < nt; k++) {
-		total += parts[k].c.n;
-		unreadable += parts[k].unreadable;
-		nomem |= parts[k].c.nomem;
+	for (uint32_t k = 0; k < nchunks; k++) {
+		total += w.chunks[k].c.n;
+		unreadable += w.chunks[k].unreadable;
 	}
 	uint32_t *edges = NULL, *words = NULL;
-	if (!nomem && total < UINT32_MAX) {
-		edges = realloc(parts[0].c.edges, (total ? total : 1) * sizeof(*edges));
-		if (edges)
-			parts[0].c.edges = NULL;
-		words = realloc(parts[0].c.words, (total ? total : 1) * sizeof(*words));
-		if (words)
-			parts[0].c.words = NULL;
+	if (!atomic_load(&w.nomem) && total < UINT32_MAX) {
+		if (nchunks == 1) {
+			edges = w.chunks[0].c.edges;
+			words = w.chunks[0].c.words;
+			w.chunks[0].c.edges = w.chunks[0].c.words = NULL;
+		} else {
+			edges = malloc((total ? total : 1) * sizeof(*edges));
+			words = malloc((total ? total : 1) * sizeof(*words));
+		}
 	}
 	if (!edges || !words) {
 		free(edges);
 		free(words);
-		for (unsigned k = 0; k < nt; k++) {
-			free(parts[k].c.edges);
-			free(parts[k].c.words);
-		}
+		free_chunks(w.chunks, nchunks);
 		return cs_error_create(CS_ERR_NOMEM,
 				       "out of memory (or more than 4 billion edges) after %llu edges",
 				       (unsigned long long)total);
 	}
-	uint64_t base = parts[0].c.n;
-	for (unsigned k = 1; k < nt; k++) {
-		if (parts[k].c.n) {
-			memcpy(edges + base, parts[k].c.edges, parts[k].c.n * sizeof(*edges));
-			memcpy(words + base, parts[k].c.words, parts[k].c.n * sizeof(*words));
+	if (nchunks > 1) {
+		uint64_t base = 0;
+		for (uint32_t k = 0; k < nchunks; k++) {
+			struct scan_chunk *ch = &w.chunks[k];
+			if (ch->c.n) {
+				memcpy(edges + base, ch->c.edges, ch->c.n * sizeof(*edges));
+				memcpy(words + base, ch->c.words, ch->c.n * sizeof(*words));
+			}
+			free(ch->c.edges);
+			free(ch->c.words);
+			ch->c.edges = ch->c.words = NULL;
+			for (uint32_t i = ch->lo; i < ch->hi; i++)
+				g->first[i] += (uint32_t)base;
+			base += ch->c.n;
 		}
-		free(parts[k].c.edges);
-		free(parts[k].c.words);
-		for (uint32_t i = parts[k].lo; i < parts[k].hi; i++)
-			g->first[i] += (uint32_t)base;
-		base += parts[k].c.n;
 	}
+	free_chunks(w.chunks, nchunks);
 	g->first[g->n] = (uint32_t)total;
 	g->edges = edges;
 	g->edge_words = words;
@@ -221,6 +278,7 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 			"%llu objects could not be scanned for pointers (bytes or bitmaps missing from the dump)",
 			(unsigned long long)unreadable);
 	/* Reverse edges by counting sort. */
+	cs_progress_report(prog, "reversing edges", 0, 0);
 	g->rfirst = calloc((size_t)g->n + 1, sizeof(*g->rfirst));
 	g->redges = malloc((g->nedges ? g->nedges : 1) * sizeof(*g->redges));
 	if (!g->rfirst || !g->redges)
@@ -347,7 +405,7 @@ static struct cs_error *build_roots(struct rg_graph *g)
 /* Dominators, liveness, retained sizes                                 */
 /* ------------------------------------------------------------------ */
 
-static struct cs_error *compute_dominators(struct rg_graph *g)
+static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_progress *prog)
 {
 	struct rg_domgraph dg = {
 		.nobj = g->n, .ngroups = g->ngroups,
@@ -369,6 +427,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g)
 	}
 	uint32_t norder = 0;
 	struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
+	cs_progress_report(prog, "retained sizes", 0, 0);
 	/* allocated only now: Lengauer-Tarjan's own arrays are gone */
 	uint64_t *ret = err ? NULL : calloc(total, sizeof(*ret));
 	if (err || !ret) {
@@ -436,6 +495,11 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	g->p = p;
 	g->h = h;
 	g->roots = roots;
+	g->domtree = calloc(1, sizeof(*g->domtree));
+	if (!g->domtree) {
+		free(g);
+		return &cs_error_nomem;
+	}
 	size_t n = hs_heap_count(h);
 	/* object indexes stay below RG_GROUP_NODE(0), with room for the
 	 * root and group nodes of the dominator graph */
@@ -455,7 +519,7 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	g->edge_words = NULL;
 	if (!err) {
 		cs_progress_report(prog, "computing dominators", 0, 0);
-		err = compute_dominators(g);
+		err = compute_dominators(g, prog);
 	}
 	if (err) {
 		rg_graph_destroy(g);
@@ -480,6 +544,8 @@ void rg_graph_destroy(struct rg_graph *g)
 {
 	if (!g)
 		return;
+	rg_domtree_free(g->domtree);
+	free(g->domtree);
 	free(g->first);
 	free(g->edges);
 	free(g->edge_words);

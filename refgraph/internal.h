@@ -77,6 +77,9 @@ struct rg_graph {
 	uint64_t *group_retained;
 	uint64_t total_retained;
 	struct rg_totals totals;
+	/* the dominator tree, built on first use (rg_domtree_get); the
+	 * pointer is set at build time, so a const graph can fill it */
+	struct rg_domtree *domtree;
 };
 
 /* A named root: every root slot with the same class and key. */
@@ -88,14 +91,30 @@ struct rg_group {
 	uint8_t kind;		/* hs_root_kind of the representative */
 };
 
-/* The dominator tree's children lists (domtree.c). */
+/* The dominator tree (domtree.c): children lists, and the walk of
+ * rg_domtree_walk laid out in arrays, so that walks read memory in
+ * order instead of chasing children. */
 struct rg_domtree {
+	bool built;
 	uint32_t *first;	/* per object: children [first[i], first[i+1]) */
 	uint32_t *child;
 	uint32_t *gfirst;	/* per group: top-level objects */
 	uint32_t *gchild;
+	/* Live objects in walk order (each before what it dominates):
+	 * pre[k] is the object, pre_type[k] its type id, pre_end[k] one past
+	 * the last position of its subtree. */
+	uint32_t npre;
+	uint32_t *pre, *pre_type, *pre_end;
+	/* The subtrees of objects not dominated by an object, in walk order:
+	 * the first starts at pre position tops[t].start; owner is the root
+	 * group that alone keeps it alive, or HS_NONE. */
+	struct rg_top {
+		uint32_t start, owner;
+	} *tops;
+	uint32_t ntops;
 };
-struct cs_error *rg_domtree_build(const struct rg_graph *g, struct rg_domtree *t);
+/* The graph's dominator tree, built on the first call. */
+struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);
 
 /* types.c: infer object types (run once by rg_graph_build). */

@@ -118,8 +118,8 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 	uint64_t min = (uint64_t)(share * (double)live);
 	if (min == 0)
 		min = 1;
-	struct rg_domtree t;
-	struct cs_error *err = rg_domtree_build(g, &t);
+	const struct rg_domtree *t;
+	struct cs_error *err = rg_domtree_get(g, &t);
 	if (err)
 		return err;
 	struct rg_suspect *v = NULL;
@@ -148,14 +148,12 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 			goto nomem;
 	}
 	for (size_t k = 0; k < n; k++)
-		describe(g, &t, &v[k]);
+		describe(g, t, &v[k]);
 	cs_sort(v, n, sizeof(*v), suspect_cmp);
-	rg_domtree_free(&t);
 	*ret = v;
 	*n_ret = n;
 	return NULL;
 nomem:
 	free(v);
-	rg_domtree_free(&t);
 	return &cs_error_nomem;
 }

@@ -99,11 +99,15 @@ CS_PUBLIC uint32_t rg_root_group(const struct rg_graph *g, size_t r);
 /* Retained bytes of a root class / of everything (RG_NCLASSES). */
 CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c);
 
-/* Visit every live object in dominator-tree order: fn(obj, owner, false)
- * before the objects it dominates, fn(obj, owner, true) after them.
- * owner is the root group that alone keeps the subtree alive, HS_NONE
- * when several roots share it.  O(objects), iterative. */
-typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t owner, bool exit);
+/* Visit every live object in dominator-tree order: fn(obj, type, owner,
+ * false) before the objects it dominates, fn(obj, type, owner, true)
+ * after them.  type is the object's type id; owner is the root group that
+ * alone keeps the subtree alive, HS_NONE when several roots share it.
+ * O(objects), iterative; the first walk lays the tree out in arrays
+ * (16 bytes per object, kept with the graph), later walks read them in
+ * order. */
+typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint32_t owner,
+			   bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
 

@@ -26,7 +26,13 @@ struct typer {
 	struct hs_program *p;
 	struct hs_heap *h;
 	const struct hs_object *objs;
-	uint32_t *queue;
+	/* typed[i]: object i has a type (objs[i].type != 0), as a bitmap a
+	 * hundred times smaller than objs, for the test on every edge */
+	uint64_t *typed;
+	/* breadth-first queue; each level is sorted by object index before
+	 * it is visited, so that visits read objects, edges and the core in
+	 * address order (sort_tmp: the radix sort's buffer) */
+	uint32_t *queue, *sort_tmp;
 	size_t head, tail;
 	/* synthetic types per (role, for_type), an open hash kept at most
 	 * half full */
@@ -156,7 +162,7 @@ static const struct hs_type *synth_get(struct typer *t, unsigned role,
 static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
 		   uint64_t value)
 {
-	if (!ty || obj == HS_NONE || t->objs[obj].type)
+	if (!ty || obj == HS_NONE || rg_bit(t->typed, obj))
 		return;
 	uint64_t size = hs_object_size(t->h, obj);
 	if (!ty->size || ty->size > size)
@@ -167,12 +173,13 @@ static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
 	if (off && (off % ty->size))
 		return;
 	hs_heap_set_type(t->h, obj, ty->id);
+	rg_setbit(t->typed, obj);
 	t->queue[t->tail++] = obj;
 }
 
 static void assign_closure(struct typer *t, uint32_t obj)
 {
-	if (obj == HS_NONE || t->objs[obj].type)
+	if (obj == HS_NONE || rg_bit(t->typed, obj))
 		return;
 	uint64_t fn;
 	struct cs_error *err = cw_read_u64(hs_program_core(t->p), t->objs[obj].addr, &fn);
@@ -190,7 +197,7 @@ static void assign_target(struct typer *t, const struct hs_type *ft, uint64_t in
 			  uint64_t word_addr, uint64_t value, uint32_t tgt)
 {
 	struct hs_program *p = t->p;
-	if (tgt == HS_NONE || t->objs[tgt].type)
+	if (tgt == HS_NONE || rg_bit(t->typed, tgt))
 		return;
 	switch (ft->kind) {
 	case HS_KIND_PTR:
@@ -398,7 +405,7 @@ static void visit(struct typer *t, uint32_t obj)
 		c.bucket_of = ty;
 	for (uint32_t k = b; k < e; k++) {
 		uint32_t tgt = g->edges[k];
-		if (t->objs[tgt].type)
+		if (rg_bit(t->typed, tgt))
 			continue;
 		uint64_t off = (uint64_t)g->edge_words[k] * 8, value;
 		memcpy(&value, mem + off, sizeof(value));
@@ -453,10 +460,14 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.h = g->h;
 	t.objs = hs_heap_objects(g->h);
 	t.queue = malloc(((size_t)g->n + 1) * sizeof(*t.queue));
+	t.sort_tmp = malloc(((size_t)g->n + 1) * sizeof(*t.sort_tmp));
+	t.typed = calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.typed));
 	t.nsynth = 1u << 16;
 	t.synth = calloc(t.nsynth, sizeof(*t.synth));
-	if (!t.queue || !t.synth) {
+	if (!t.queue || !t.sort_tmp || !t.typed || !t.synth) {
 		free(t.queue);
+		free(t.sort_tmp);
+		free(t.typed);
 		free(t.synth);
 		return &cs_error_nomem;
 	}
@@ -470,11 +481,19 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	/* Every object is enqueued once: the header-typed ones now, the
 	 * others when they get their type. */
 	for (uint32_t i = 0; i < g->n; i++)
-		if (t.objs[i].type)
+		if (t.objs[i].type) {
+			rg_setbit(t.typed, i);
 			t.queue[t.tail++] = i;
+		}
 	seed_roots(&t);
-	while (t.head < t.tail)
-		visit(&t, t.queue[t.head++]);
+	while (t.head < t.tail) {
+		size_t level_end = t.tail;
+		cs_sort_u32(t.queue + t.head, level_end - t.head, t.sort_tmp);
+		while (t.head < level_end)
+			visit(&t, t.queue[t.head++]);
+	}
+	free(t.sort_tmp);
+	free(t.typed);
 	free(t.queue);
 	free(t.synth);
 	free(t.fields);

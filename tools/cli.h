@@ -52,6 +52,7 @@ struct cli {
 	bool no_progress;
 	int jobs;
 	bool force;
+	bool timings;
 
 	bool color;		/* resolved: colour on stdout */
 	bool progress;		/* resolved: progress on stderr */
@@ -132,6 +133,14 @@ struct cli_progress {
 	double start;		/* monotonic seconds */
 	double last;
 	bool drawn;
+	/* --timings: when each phase began (wall and process CPU seconds);
+	 * phase names are the libraries' string literals */
+	bool timings;
+	struct cli_phase {
+		const char *name;
+		double wall, cpu;
+	} phases[16];
+	unsigned nphases;
 };
 
 struct cli_session {

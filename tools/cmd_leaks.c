@@ -120,10 +120,9 @@ static int cand_cmp(const void *a, const void *b)
 	return x->total->type < y->total->type ? -1 : x->total->type > y->total->type;
 }
 
-static void type_visit(void *ctx, uint32_t obj, uint32_t owner, bool exit)
+static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint32_t owner, bool exit)
 {
 	struct type_walk *w = ctx;
-	uint32_t type = hs_heap_objects(w->s->heap)[obj].type;
 	if (type >= w->ntypes || !w->cand_of_type[type])
 		return;
 	uint32_t ci = w->cand_of_type[type] - 1;
@@ -183,6 +182,7 @@ static int run_leaks(struct cli *cli)
 	uint64_t live = rg_class_retained(s.graph, RG_NCLASSES);
 	struct rg_suspect *sus = NULL;
 	size_t ns = 0;
+	cs_progress_report(&s.report, "leak suspects", 0, 0);
 	struct cs_error *err = rg_leak_suspects(s.graph, share, &sus, &ns);
 	if (err) {
 		cli_session_close(cli, &s);
@@ -309,6 +309,7 @@ static int run_leaks(struct cli *cli)
 	}
 	struct rg_type_total *tt = NULL;
 	size_t ntt = 0;
+	cs_progress_report(&s.report, "type totals", 0, 0);
 	err = rg_type_totals(s.graph, &tt, &ntt);
 	if (err) {
 		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
@@ -326,6 +327,7 @@ static int run_leaks(struct cli *cli)
 			tw.cand[n++].total = &tt[t];
 	if (tw.cand)
 		cs_sort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
+	cs_progress_report(&s.report, "type suspects", 0, 0);
 	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
 	if (err) {
 		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");

@@ -34,7 +34,8 @@ static int run_objects(struct cli *cli)
 		return EXIT_USAGE;
 	const char *want = cli_opt(cli, "type");
 	struct cli_session s;
-	int rc = cli_session_open(cli, &s, CLI_NEED_HEAP);
+	/* the graph: most types come from the references that hold objects */
+	int rc = cli_session_open(cli, &s, CLI_NEED_GRAPH);
 	if (rc)
 		return rc;
 	size_t n = hs_heap_count(s.heap);

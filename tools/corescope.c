@@ -37,6 +37,7 @@ static const struct opt_spec global_opts[] = {
 	{ "no-progress", 0, OPT_NONE, NULL, "no progress display" },
 	{ "jobs", 'j', OPT_REQUIRED, "N", "worker threads (default: all cores)" },
 	{ "force", 0, OPT_NONE, NULL, "accept an executable whose build id does not match" },
+	{ "timings", 0, OPT_NONE, NULL, "print the wall and CPU time of each phase on stderr" },
 	{ "help", 'h', OPT_NONE, NULL, "show help" },
 	{ "version", 0, OPT_NONE, NULL, "show the version" },
 	{ 0 },
@@ -248,6 +249,8 @@ static enum parse_result apply_global(struct cli *cli, const struct opt_spec *o,
 		cli->no_progress = true;
 	else if (!strcmp(n, "force"))
 		cli->force = true;
+	else if (!strcmp(n, "timings"))
+		cli->timings = true;
 	else if (!strcmp(n, "color")) {
 		if (!strcmp(val, "auto"))
 			cli->color_mode = COLOR_AUTO;

@@ -21,9 +21,45 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --timings: a phase begins when its name first differs from the last. */
+static void phase_begin(struct cli_progress *p, const char *phase)
+{
+	if (!p->timings)
+		return;
+	if (p->nphases && !strcmp(p->phases[p->nphases - 1].name, phase))
+		return;
+	if (p->nphases == sizeof(p->phases) / sizeof(p->phases[0]))
+		p->nphases--;	/* the last slot takes the latest phase */
+	p->phases[p->nphases++] = (struct cli_phase){ phase, now(), cpu_now() };
+}
+
+static void print_timings(struct cli_progress *p)
+{
+	if (!p->timings || !p->nphases)
+		return;
+	double wall = now(), cpu = cpu_now();
+	fprintf(stderr, "corescope: timings (seconds)\n  %-26s %8s %8s\n", "phase", "wall", "cpu");
+	for (unsigned i = 0; i < p->nphases; i++) {
+		double w1 = i + 1 < p->nphases ? p->phases[i + 1].wall : wall;
+		double c1 = i + 1 < p->nphases ? p->phases[i + 1].cpu : cpu;
+		fprintf(stderr, "  %-26s %8.2f %8.2f\n", p->phases[i].name,
+			w1 - p->phases[i].wall, c1 - p->phases[i].cpu);
+	}
+	fprintf(stderr, "  %-26s %8.2f %8.2f\n", "total", wall - p->phases[0].wall, cpu);
+	p->nphases = 0;
+}
+
 static void progress_fn(void *arg, const char *phase, uint64_t done, uint64_t total)
 {
 	struct cli_progress *p = arg;
+	phase_begin(p, phase);
 	if (!p->enabled)
 		return;
 	double t = now();
@@ -53,30 +89,38 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 	memset(s, 0, sizeof(*s));
 	s->progress.enabled = cli->progress;
 	s->progress.start = now();
+	s->progress.timings = cli->timings;
 	s->report.fn = progress_fn;
 	s->report.arg = &s->progress;
+	phase_begin(&s->progress, "opening the core");
 	int rc = cli_open_core(cli, NULL, &s->core);
 	if (rc)
 		return rc;
 	struct cs_error *err = NULL;
 	if (needs & CLI_NEED_GRAPH)
 		needs |= CLI_NEED_HEAP | CLI_NEED_GOROUTINES;
-	if (needs & (CLI_NEED_PROGRAM | CLI_NEED_HEAP | CLI_NEED_GOROUTINES))
+	if (needs & (CLI_NEED_PROGRAM | CLI_NEED_HEAP | CLI_NEED_GOROUTINES)) {
+		phase_begin(&s->progress, "reading the program");
 		err = hs_program_open(s->core, &s->prog);
+	}
 	if (!err && (needs & CLI_NEED_HEAP))
 		err = hs_heap_load(s->prog, &s->report, &s->heap);
 	if (!err && (needs & CLI_NEED_GOROUTINES)) {
 		cs_progress_report(&s->report, "unwinding goroutines", 0, 0);
 		err = hs_goroutines_load(s->prog, &s->gs);
 	}
-	if (!err && (needs & CLI_NEED_GRAPH))
+	if (!err && (needs & CLI_NEED_GRAPH)) {
+		phase_begin(&s->progress, "finding roots");
 		err = hs_roots_load(s->prog, s->heap, &s->roots);
+	}
 	if (!err && (needs & CLI_NEED_GRAPH))
 		err = hs_goroutine_roots(s->prog, s->heap, s->gs, s->roots);
 	if (!err && (needs & CLI_NEED_GRAPH))
 		err = rg_graph_build(s->prog, s->heap, s->roots, (unsigned)cli->jobs, &s->report, &s->graph);
 	cli_progress_done(&s->progress);
+	phase_begin(&s->progress, cli->cmd->name);
 	if (err) {
+		print_timings(&s->progress);
 		rc = cli_fail(err);
 		/* Warnings explain why; show them before giving up. */
 		cli_finish(cli, s->core);
@@ -95,6 +139,7 @@ int cli_session_open(struct cli *cli, struct cli_session *s, int needs)
 int cli_session_close(struct cli *cli, struct cli_session *s)
 {
 	cli_progress_done(&s->progress);
+	print_timings(&s->progress);
 	int rc = cli_finish(cli, s->core);
 	rg_graph_destroy(s->graph);
 	hs_roots_destroy(s->roots);

@@ -128,6 +128,32 @@ static void map64_matches_an_array(void)
 	cs_map64_deinit(&m);
 }
 
+static int u32_order(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The radix sort against qsort, on sizes around its small-array cutoff
+ * and on values that use every digit. */
+static void sort_u32_matches_qsort(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 255, 256, 257, 100000 };
+	enum { MAX = 100000 };
+	static uint32_t a[MAX], b[MAX], tmp[MAX];
+	uint64_t x = 88172645463325252ull;
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		size_t n = sizes[s];
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;	/* xorshift64 */
+			a[i] = b[i] = i % 4 == 0 ? (uint32_t)(x % 50) : (uint32_t)x;
+		}
+		cs_sort_u32(a, n, tmp);
+		cs_sort(b, n, sizeof(*b), u32_order);
+		CHECK(n == 0 || memcmp(a, b, n * sizeof(*a)) == 0, "n=%zu: radix order differs from qsort", n);
+	}
+}
+
 int main(void)
 {
 	check_suite = "unit/common";
@@ -138,5 +164,6 @@ int main(void)
 	RUN(warnings_dedupe_and_cap);
 	RUN(sizes_format_in_iec_units);
 	RUN(map64_matches_an_array);
+	RUN(sort_u32_matches_qsort);
 	return 0;
 }
