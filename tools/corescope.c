@@ -100,8 +100,33 @@ static void print_command_help(FILE *f, const struct command *c)
 		fprintf(f, "\nOptions:\n");
 		print_opts(f, c->opts);
 	}
-	fprintf(f, "\nGlobal options: --exe PATH, --sysroot DIR, --json, --color WHEN, -q,\n"
-		   "--no-progress, -j N, --force (see 'corescope --help').\n");
+	/* The global options by name, from the table, wrapped at 72. */
+	fputs("\nGlobal options:", f);
+	size_t col = strlen("Global options:");
+	bool first = true;
+	for (const struct opt_spec *o = global_opts; o->name; o++) {
+		if (!strcmp(o->name, "help") || !strcmp(o->name, "version"))
+			continue;
+		char item[64];
+		if (o->short_name)
+			snprintf(item, sizeof(item), "-%c%s%s", o->short_name,
+				 o->arg == OPT_REQUIRED ? " " : "",
+				 o->arg == OPT_REQUIRED ? o->argname : "");
+		else
+			snprintf(item, sizeof(item), "--%s%s%s", o->name,
+				 o->arg == OPT_REQUIRED ? " " : "",
+				 o->arg == OPT_REQUIRED ? o->argname : "");
+		const char *sep = first ? " " : ", ";
+		first = false;
+		if (col + strlen(sep) + strlen(item) > 72) {
+			fputs(sep[0] == ',' ? ",\n" : "\n", f);
+			col = 0;
+			sep = "";
+		}
+		fprintf(f, "%s%s", sep, item);
+		col += strlen(sep) + strlen(item);
+	}
+	fputs(col + 28 > 72 ? "\n(see 'corescope --help').\n" : " (see 'corescope --help').\n", f);
 	fprintf(f, "\nExample:\n  %s\n", c->example);
 }
 
