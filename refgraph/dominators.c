@@ -64,6 +64,9 @@ struct lt {
 	uint32_t *bucket_head, *bucket_next;
 	uint32_t *stack;	/* DFS stack and compression path */
 	uint32_t *cursor;	/* DFS only */
+	/* In the DFS: node id visited (dfn != NONE), a bitmap that stays in
+	 * cache; then: objects that root groups point at */
+	uint64_t *seen;
 };
 
 static void compress(struct lt *t, uint32_t v)
@@ -109,9 +112,10 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.bucket_next = malloc(n * sizeof(uint32_t));
 	t.stack = malloc(n * sizeof(uint32_t));
 	t.cursor = malloc(n * sizeof(uint32_t));
+	t.seen = calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
 	if (!t.dfn || !t.semi || !t.label || !t.ancestor ||
-	    !t.bucket_next || !t.stack || !t.cursor) {
+	    !t.bucket_next || !t.stack || !t.cursor || !t.seen) {
 		err = &cs_error_nomem;
 		goto out;
 	}
@@ -120,6 +124,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	/* Iterative DFS from the super-root, numbering in preorder. */
 	uint32_t N = 0, sp = 0;
 	t.dfn[0] = N;
+	t.seen[0] |= 1;
 	t.vertex[N] = 0;
 	t.ancestor[N] = NONE;
 	N++;
@@ -128,17 +133,22 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	sp++;
 	while (sp) {
 		uint32_t v = t.stack[sp - 1];
-		struct succ sc;
+		struct succ sc = { 0 };
 		succs(g, obj0, v, &sc);
 		uint32_t k = t.cursor[sp - 1];
-		while (k < sc.n && t.dfn[succ_at(&sc, obj0, k)] != NONE)
+		while (k < sc.n) {
+			uint32_t w = succ_at(&sc, obj0, k);
+			if (!(t.seen[w / 64] >> (w % 64) & 1))
+				break;
 			k++;
+		}
 		if (k == sc.n) {
 			sp--;
 			continue;
 		}
 		t.cursor[sp - 1] = k + 1;
 		uint32_t w = succ_at(&sc, obj0, k);
+		t.seen[w / 64] |= 1ull << (w % 64);
 		t.dfn[w] = N;
 		t.vertex[N] = w;
 		t.ancestor[N] = t.dfn[v];	/* the DFS parent */
@@ -148,6 +158,13 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		sp++;
 	}
 	t.bucket_head = t.cursor;	/* the DFS is done with it */
+	/* From here seen marks the objects that root groups point at: only
+	 * those need a search in pairs for more predecessors. */
+	memset(t.seen, 0, (n / 64 + 1) * sizeof(uint64_t));
+	for (size_t q = 0; q < g->npairs; q++) {
+		uint32_t o = (uint32_t)(g->pairs[q] >> 32);
+		t.seen[o / 64] |= 1ull << (o % 64);
+	}
 	t.linked = N;			/* nothing linked yet */
 
 	for (uint32_t k = 0; k < N; k++) {
@@ -180,8 +197,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 				if (t.semi[u] < t.semi[k])
 					t.semi[k] = t.semi[u];
 			}
-			for (size_t q = rg_pairs_lower(g->pairs, g->npairs, i);
-			     q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
+			size_t q0 = t.seen[i / 64] >> (i % 64) & 1
+					    ? rg_pairs_lower(g->pairs, g->npairs, i) : g->npairs;
+			for (size_t q = q0; q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
 				uint32_t d = t.dfn[1 + RG_NCLASSES + (uint32_t)g->pairs[q]];
 				if (d == NONE)
 					continue;
@@ -226,5 +244,6 @@ out:
 	free(t.bucket_next);
 	free(t.stack);
 	free(t.cursor);
+	free(t.seen);
 	return err;
 }

@@ -428,57 +428,60 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	uint32_t norder = 0;
 	struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
 	cs_progress_report(prog, "retained sizes", 0, 0);
-	/* allocated only now: Lengauer-Tarjan's own arrays are gone */
-	uint64_t *ret = err ? NULL : calloc(total, sizeof(*ret));
-	if (err || !ret) {
+	if (err) {
 		free(idom);
 		free(order);
-		return err ? err : &cs_error_nomem;
+		return err;
 	}
-	/* Everything the DFS reached from the super-root is live. */
-	for (uint32_t k = 0; k < norder; k++) {
-		uint32_t v = order[k];
-		if (v >= obj0) {
-			uint32_t i = v - obj0;
-			rg_setbit(g->live, i);
-			uint64_t size = hs_object_size(g->h, i);
-			ret[v] = size;
-			g->totals.live_objects++;
-			g->totals.live_bytes += size;
-		}
-	}
-	/* Preorder puts every dominator before what it dominates: sum the
-	 * subtrees from the back. */
-	for (uint32_t k = norder; k-- > 1;) {
-		uint32_t v = order[k];
-		if (idom[v] != UINT32_MAX)
-			ret[idom[v]] += ret[v];
-	}
-	g->total_retained = ret[0];
-	for (int c = 0; c < RG_NCLASSES; c++)
-		g->class_retained[c] = ret[c + 1];
-	/* Keep per-object and per-group arrays only. */
+	/* Allocated only now: Lengauer-Tarjan's own arrays are gone.  The
+	 * retained bytes of objects go straight into g->retained, those of
+	 * the super-root, classes and groups into ret. */
+	uint64_t *ret = calloc(obj0, sizeof(*ret));
 	g->idom = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->idom));
 	g->retained = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->retained));
 	g->group_retained = malloc(((size_t)g->ngroups ? g->ngroups : 1) *
 				   sizeof(*g->group_retained));
-	if (!g->idom || !g->retained || !g->group_retained) {
+	if (!ret || !g->idom || !g->retained || !g->group_retained) {
 		free(idom);
 		free(order);
 		free(ret);
 		return &cs_error_nomem;
 	}
-	for (uint32_t gr = 0; gr < g->ngroups; gr++)
-		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
+	/* Everything the DFS reached from the super-root is live: it has an
+	 * immediate dominator.  In index order, so sizes are read in order. */
 	for (uint32_t i = 0; i < g->n; i++) {
 		uint32_t d = idom[i + obj0];
+		uint64_t size = 0;
+		if (d != UINT32_MAX) {
+			rg_setbit(g->live, i);
+			size = hs_object_size(g->h, i);
+			g->totals.live_objects++;
+			g->totals.live_bytes += size;
+		}
+		g->retained[i] = size;
 		g->idom[i] = d == UINT32_MAX ? HS_NONE
 			   : d >= obj0	     ? d - obj0
 			   : d == 0	     ? RG_SUPER_ROOT
 			   : d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
 					     : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
-		g->retained[i] = ret[i + obj0];
 	}
+	/* Preorder puts every dominator before what it dominates: sum the
+	 * subtrees from the back. */
+	for (uint32_t k = norder; k-- > 1;) {
+		uint32_t v = order[k], d = idom[v];
+		if (d == UINT32_MAX)
+			continue;
+		uint64_t r = v >= obj0 ? g->retained[v - obj0] : ret[v];
+		if (d >= obj0)
+			g->retained[d - obj0] += r;
+		else
+			ret[d] += r;
+	}
+	g->total_retained = ret[0];
+	for (int c = 0; c < RG_NCLASSES; c++)
+		g->class_retained[c] = ret[c + 1];
+	for (uint32_t gr = 0; gr < g->ngroups; gr++)
+		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
 	free(idom);
 	free(order);
 	free(ret);
