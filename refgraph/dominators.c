@@ -1,7 +1,12 @@
 /*
- * dominators.c — immediate dominators by Lengauer–Tarjan ("A fast
- * algorithm for finding dominators in a flowgraph", 1979), the simple
- * variant with path compression, over index arrays in DFS-number space.
+ * dominators.c — immediate dominators by the Semi-NCA algorithm:
+ * semidominators as in Lengauer–Tarjan ("A fast algorithm for finding
+ * dominators in a flowgraph", 1979, the simple variant with path
+ * compression), then each idom as the nearest common ancestor of the DFS
+ * parent and the semidominator in the tree built so far, in preorder
+ * (Georgiadis, "Linear-time algorithms for dominators and related
+ * problems", 2005).  No buckets: two arrays fewer than Lengauer–Tarjan.
+ * Over index arrays in DFS-number space.
  *
  * Everything is iterative: heaps hold linked lists a million nodes long,
  * and both the DFS and the path compression would otherwise recurse that
@@ -52,16 +57,15 @@ static inline uint32_t succ_at(const struct succ *s, uint32_t obj0, uint32_t k)
 }
 
 /* Arrays over DFS numbers unless noted.  vertex and idom live in the
- * caller's order_ret and idom_ret; bucket_head reuses the DFS cursors.
- * ancestor starts as the DFS parent: nodes are linked to their parent
- * in decreasing DFS order, so "linked" is just "number >= linked", and
- * an unlinked node's ancestor is still its parent. */
+ * caller's order_ret and idom_ret.  ancestor starts as the DFS parent:
+ * nodes are linked to their parent in decreasing DFS order, so "linked"
+ * is just "number >= linked", and an unlinked node's ancestor is still
+ * its parent. */
 struct lt {
 	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited */
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *semi, *label, *ancestor, *idom;
 	uint32_t linked;	/* the lowest number linked into the forest */
-	uint32_t *bucket_head, *bucket_next;
 	uint32_t *stack;	/* DFS stack and compression path */
 	uint32_t *cursor;	/* DFS only */
 	/* In the DFS: node id visited (dfn != NONE), a bitmap that stays in
@@ -101,21 +105,18 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "graph too large for 32-bit node ids");
 	struct lt t = { 0 };
 	size_t n = (size_t)total;
-	/* Memory is the limit on big heaps: seven arrays of n words here,
-	 * two more are the caller's. */
+	/* Memory is the limit on big heaps: at most five arrays of n words
+	 * here at a time (the DFS cursors make way for semi and label), two
+	 * more are the caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
-	t.semi = malloc(n * sizeof(uint32_t));
-	t.label = malloc(n * sizeof(uint32_t));
 	t.ancestor = malloc(n * sizeof(uint32_t));
-	t.bucket_next = malloc(n * sizeof(uint32_t));
 	t.stack = malloc(n * sizeof(uint32_t));
 	t.cursor = malloc(n * sizeof(uint32_t));
 	t.seen = calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
-	if (!t.dfn || !t.semi || !t.label || !t.ancestor ||
-	    !t.bucket_next || !t.stack || !t.cursor || !t.seen) {
+	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.seen) {
 		err = &cs_error_nomem;
 		goto out;
 	}
@@ -157,7 +158,14 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		t.cursor[sp] = 0;
 		sp++;
 	}
-	t.bucket_head = t.cursor;	/* the DFS is done with it */
+	free(t.cursor);		/* the DFS is done with it */
+	t.cursor = NULL;
+	t.semi = malloc(n * sizeof(uint32_t));
+	t.label = malloc(n * sizeof(uint32_t));
+	if (!t.semi || !t.label) {
+		err = &cs_error_nomem;
+		goto out;
+	}
 	/* From here seen marks the objects that root groups point at: only
 	 * those need a search in pairs for more predecessors. */
 	memset(t.seen, 0, (n / 64 + 1) * sizeof(uint64_t));
@@ -170,9 +178,8 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	for (uint32_t k = 0; k < N; k++) {
 		t.semi[k] = k;
 		t.label[k] = k;
-		t.idom[k] = NONE;
-		t.bucket_head[k] = NONE;
 	}
+	t.idom[0] = NONE;
 
 	for (uint32_t k = N - 1; k >= 1; k--) {
 		uint32_t w = t.vertex[k];
@@ -213,20 +220,17 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			if (t.semi[u] < t.semi[k])
 				t.semi[k] = t.semi[u];
 		}
-		uint32_t s = t.semi[k];
-		t.bucket_next[k] = t.bucket_head[s];
-		t.bucket_head[s] = k;
-		uint32_t p = t.ancestor[k];	/* still the parent */
+		t.idom[k] = t.ancestor[k];	/* still the parent */
 		t.linked = k;	/* link(parent, k) */
-		for (uint32_t v = t.bucket_head[p]; v != NONE; v = t.bucket_next[v]) {
-			uint32_t u = eval(&t, v);
-			t.idom[v] = t.semi[u] < t.semi[v] ? u : p;
-		}
-		t.bucket_head[p] = NONE;
 	}
-	for (uint32_t k = 1; k < N; k++)
-		if (t.idom[k] != t.semi[k])
-			t.idom[k] = t.idom[t.idom[k]];
+	/* In preorder every smaller number's idom is final: climb from the
+	 * parent to the first ancestor numbered at most the semidominator. */
+	for (uint32_t k = 1; k < N; k++) {
+		uint32_t x = t.idom[k];
+		while (x > t.semi[k])
+			x = t.idom[x];
+		t.idom[k] = x;
+	}
 
 	/* From DFS numbers to node ids, in place: idom by number goes to
 	 * semi (free now), then idom_ret is filled by node id. */
@@ -241,7 +245,6 @@ out:
 	free(t.semi);
 	free(t.label);
 	free(t.ancestor);
-	free(t.bucket_next);
 	free(t.stack);
 	free(t.cursor);
 	free(t.seen);

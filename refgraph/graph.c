@@ -433,7 +433,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		free(order);
 		return err;
 	}
-	/* Allocated only now: Lengauer-Tarjan's own arrays are gone.  The
+	/* Allocated only now: the dominator working arrays are gone.  The
 	 * retained bytes of objects go straight into g->retained, those of
 	 * the super-root, classes and groups into ret. */
 	uint64_t *ret = calloc(obj0, sizeof(*ret));

@@ -40,13 +40,13 @@ static inline uint32_t rg_obj0(const struct rg_domgraph *g)
 }
 
 /*
- * Lengauer–Tarjan over g.  idom_ret[v] for every node id v (size
- * rg_obj0(g) + nobj): the immediate dominator's node id, or UINT32_MAX for
- * unreachable nodes and for the super-root.  order_ret (same size) gets
- * the reachable node ids in DFS preorder; *norder_ret their count.  Both
- * arrays also serve as working space, so that big heaps need only eight
- * more words per node.  Iterative throughout: a linked list of a million nodes is a path
- * a million deep.
+ * Immediate dominators over g (Semi-NCA).  idom_ret[v] for every node id
+ * v (size rg_obj0(g) + nobj): the immediate dominator's node id, or
+ * UINT32_MAX for unreachable nodes and for the super-root.  order_ret
+ * (same size) gets the reachable node ids in DFS preorder; *norder_ret
+ * their count.  Both arrays also serve as working space, so that big
+ * heaps need at most five more words per node.  Iterative throughout: a
+ * linked list of a million nodes is a path a million deep.
  */
 struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			       uint32_t *order_ret, uint32_t *norder_ret);

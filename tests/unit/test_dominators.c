@@ -1,7 +1,7 @@
 /*
- * test_dominators.c — Lengauer–Tarjan against the definition, on random
- * graphs: v's dominators are exactly the nodes whose removal makes v
- * unreachable from the super-root.
+ * test_dominators.c — rg_dominators (Semi-NCA) against the definition,
+ * on random graphs: v's dominators are exactly the nodes whose removal
+ * makes v unreachable from the super-root.
  */
 #include "config.h"
 
@@ -141,7 +141,7 @@ static void random_graph(struct rng *r, struct testgraph *t)
 	t->npairs = w;
 }
 
-static void lengauer_tarjan_matches_definition(void)
+static void dominators_match_definition(void)
 {
 	struct rng r = { 12345 };
 	static struct testgraph t;
@@ -251,7 +251,7 @@ static void deep_list_is_iterative(void)
 int main(void)
 {
 	check_suite = "unit/dominators";
-	RUN(lengauer_tarjan_matches_definition);
+	RUN(dominators_match_definition);
 	RUN(deep_list_is_iterative);
 	return 0;
 }
