@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -71,9 +72,11 @@ static int run_objects(struct cli *cli)
 			json_end_object(&j);
 		} else {
 			char sz[32];
+			char *tn = cli_object_type_name(&s, (uint32_t)i);	/* [N]T for arrays */
 			printf("0x%016" PRIx64 " %12s  ", objs[i].addr, cs_fmt_size(size, sz));
-			out_escaped(stdout, t ? t->name : "?");
+			out_escaped(stdout, tn ? tn : "?");
 			putchar('\n');
+			free(tn);
 		}
 	}
 	if (cli->json) {
@@ -102,8 +105,9 @@ const struct command cmd_objects = {
 		"List allocated heap objects in address order with their size and type.\n"
 		"Types come from malloc headers (Go 1.22+, objects over 512 bytes) and\n"
 		"from the types of the references that hold each object; '?' means no\n"
-		"type is known.  Filter with --type (exact, or 'prefix*' / '*substring')\n"
-		"and --min-size.",
+		"type is known, and [N]T an array of N T (a slice's backing array).\n"
+		"Filter with --type (exact, or 'prefix*' / '*substring'; T also matches\n"
+		"arrays of T) and --min-size.",
 	.example = "corescope objects core.1234 --type '*bytes.Buffer' --min-size 1024",
 	.opts = objects_opts,
 	.min_args = 1,
