@@ -91,20 +91,17 @@ struct rg_group {
 	uint8_t kind;		/* hs_root_kind of the representative */
 };
 
-/* The dominator tree (domtree.c): children lists, and the walk of
- * rg_domtree_walk laid out in arrays, so that walks read memory in
- * order instead of chasing children. */
+/* The dominator tree (domtree.c), laid out as the walk of
+ * rg_domtree_walk, so that walks read memory in order instead of chasing
+ * children: 16 bytes per object. */
 struct rg_domtree {
 	bool built;
-	uint32_t *first;	/* per object: children [first[i], first[i+1]) */
-	uint32_t *child;
-	uint32_t *gfirst;	/* per group: top-level objects */
-	uint32_t *gchild;
 	/* Live objects in walk order (each before what it dominates):
 	 * pre[k] is the object, pre_type[k] its type id, pre_end[k] one past
-	 * the last position of its subtree. */
+	 * the last position of its subtree; pos[obj] is k, or HS_NONE for a
+	 * dead object. */
 	uint32_t npre;
-	uint32_t *pre, *pre_type, *pre_end;
+	uint32_t *pre, *pre_type, *pre_end, *pos;
 	/* The subtrees of objects not dominated by an object, in walk order:
 	 * the first starts at pre position tops[t].start; owner is the root
 	 * group that alone keeps it alive, or HS_NONE. */
@@ -112,10 +109,17 @@ struct rg_domtree {
 		uint32_t start, owner;
 	} *tops;
 	uint32_t ntops;
+	/* per group gr: its subtrees are tops[gtops[gfirst[gr] .. gfirst[gr+1])] */
+	uint32_t *gfirst, *gtops;
 };
 /* The graph's dominator tree, built on the first call. */
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);
+/* The children of a node (an object or a group node) in the dominator
+ * tree, in object index order: their count, and the first cap of them in
+ * out. */
+uint32_t rg_domtree_children(const struct rg_domtree *t, uint32_t node, uint32_t *out,
+			     uint32_t cap);
 
 /* types.c: infer object types (run once by rg_graph_build). */
 struct cs_error *rg_infer_types(struct rg_graph *g);

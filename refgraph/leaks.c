@@ -18,19 +18,29 @@
 #define MAX_ELEMENT_TYPES 8
 #define MAX_CHAIN 4096
 
-/* The children of a node (object or group node) and its retained size. */
-static const uint32_t *children(const struct rg_graph *g, const struct rg_domtree *t,
-				uint32_t v, uint32_t *n, uint64_t *retained)
+/* A node's children in the dominator tree, in a buffer that grows. */
+struct kids {
+	uint32_t *v;
+	uint32_t n, cap;
+};
+
+/* The children of a node (object or group node) into k, and the node's
+ * retained size; false when out of memory. */
+static bool children(const struct rg_graph *g, const struct rg_domtree *t, uint32_t node,
+		     struct kids *k, uint64_t *retained)
 {
-	if (RG_IS_GROUP(v)) {
-		uint32_t gr = v - RG_GROUP_NODE(0);
-		*n = t->gfirst[gr + 1] - t->gfirst[gr];
-		*retained = g->group_retained[gr];
-		return t->gchild + t->gfirst[gr];
-	}
-	*n = t->first[v + 1] - t->first[v];
-	*retained = g->retained[v];
-	return t->child + t->first[v];
+	*retained = RG_IS_GROUP(node) ? g->group_retained[node - RG_GROUP_NODE(0)]
+				      : g->retained[node];
+	k->n = rg_domtree_children(t, node, k->v, k->cap);
+	if (k->n <= k->cap)
+		return true;
+	uint32_t *v = realloc(k->v, (size_t)k->n * sizeof(*v));
+	if (!v)
+		return false;
+	k->v = v;
+	k->cap = k->n;
+	rg_domtree_children(t, node, k->v, k->cap);
+	return true;
 }
 
 static uint32_t largest_child(const struct rg_graph *g, const uint32_t *c, uint32_t n)
@@ -48,26 +58,30 @@ static int etype_cmp(const void *a, const void *b)
 	return x->retained > y->retained ? -1 : x->retained < y->retained;
 }
 
-static void describe(const struct rg_graph *g, const struct rg_domtree *t, struct rg_suspect *s)
+static bool describe(const struct rg_graph *g, const struct rg_domtree *t, struct rg_suspect *s)
 {
+	struct kids c = { 0 }, cc = { 0 };
+	bool ok = false;
 	/* Down while one child holds the bulk. */
-	uint32_t v = s->node, n;
+	uint32_t v = s->node;
 	uint64_t r;
 	for (int depth = 0; depth < MAX_CHAIN; depth++) {
-		const uint32_t *c = children(g, t, v, &n, &r);
-		uint32_t big = largest_child(g, c, n);
+		if (!children(g, t, v, &c, &r))
+			goto out;
+		uint32_t big = largest_child(g, c.v, c.n);
 		if (big == HS_NONE || (double)g->retained[big] < DESCEND_SHARE * (double)r)
 			break;
 		v = big;
 	}
 	s->accumulation = v;
-	const uint32_t *c = children(g, t, v, &n, &r);
-	s->nchildren = n;
+	if (!children(g, t, v, &c, &r))
+		goto out;
+	s->nchildren = c.n;
 	/* What the accumulation point holds, by type. */
 	const struct hs_object *objs = hs_heap_objects(g->h);
 	size_t ne = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t type = objs[c[k]].type;
+	for (uint32_t k = 0; k < c.n; k++) {
+		uint32_t type = objs[c.v[k]].type;
 		size_t e;
 		for (e = 0; e < ne && s->elements[e].type != type; e++)
 			;
@@ -77,7 +91,7 @@ static void describe(const struct rg_graph *g, const struct rg_domtree *t, struc
 			s->elements[ne++] = (struct rg_element_type){ type, 0, 0 };
 		}
 		s->elements[e].count++;
-		s->elements[e].retained += g->retained[c[k]];
+		s->elements[e].retained += g->retained[c.v[k]];
 	}
 	cs_sort(s->elements, ne, sizeof(*s->elements), etype_cmp);
 	s->nelements = (uint32_t)ne;
@@ -87,20 +101,25 @@ static void describe(const struct rg_graph *g, const struct rg_domtree *t, struc
 	 * arrays, a node's payload) to an object that holds at least half of
 	 * what it retains itself. */
 	uint32_t rep = HS_NONE;
-	for (uint32_t k = 0; k < n; k++)
-		if ((!ne || objs[c[k]].type == s->elements[0].type) &&
-		    (rep == HS_NONE || g->retained[c[k]] > g->retained[rep]))
-			rep = c[k];
+	for (uint32_t k = 0; k < c.n; k++)
+		if ((!ne || objs[c.v[k]].type == s->elements[0].type) &&
+		    (rep == HS_NONE || g->retained[c.v[k]] > g->retained[rep]))
+			rep = c.v[k];
 	for (int depth = 0; rep != HS_NONE && depth < MAX_CHAIN; depth++) {
-		uint32_t m;
 		uint64_t rr;
-		const uint32_t *cc = children(g, t, rep, &m, &rr);
-		uint32_t big = largest_child(g, cc, m);
+		if (!children(g, t, rep, &cc, &rr))
+			goto out;
+		uint32_t big = largest_child(g, cc.v, cc.n);
 		if (big == HS_NONE || hs_object_size(g->h, rep) * 2 >= rr)
 			break;
 		rep = big;
 	}
 	s->representative = rep != HS_NONE ? rep : (RG_IS_OBJECT(v) ? v : HS_NONE);
+	ok = true;
+out:
+	free(c.v);
+	free(cc.v);
+	return ok;
 }
 
 static int suspect_cmp(const void *a, const void *b)
@@ -148,7 +167,8 @@ struct cs_error *rg_leak_suspects(const struct rg_graph *g, double share,
 			goto nomem;
 	}
 	for (size_t k = 0; k < n; k++)
-		describe(g, t, &v[k]);
+		if (!describe(g, t, &v[k]))
+			goto nomem;
 	cs_sort(v, n, sizeof(*v), suspect_cmp);
 	*ret = v;
 	*n_ret = n;
