@@ -277,24 +277,48 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 		cs_warn(cw_core_warnings(hs_program_core(g->p)), true,
 			"%llu objects could not be scanned for pointers (bytes or bitmaps missing from the dump)",
 			(unsigned long long)unreadable);
-	/* Reverse edges by counting sort. */
-	cs_progress_report(prog, "reversing edges", 0, 0);
-	g->rfirst = calloc((size_t)g->n + 1, sizeof(*g->rfirst));
-	g->redges = malloc((g->nedges ? g->nedges : 1) * sizeof(*g->redges));
-	if (!g->rfirst || !g->redges)
+	return NULL;
+}
+
+static void reverse_free(struct rg_reverse *r)
+{
+	free(r->first);
+	free(r->edges);
+	r->first = r->edges = NULL;
+}
+
+/* Reverse edges by counting sort: count into first[t + 1], so that the
+ * prefix sums leave first[t] at the start of t, fill with first[t] as
+ * the cursor (it ends at the start of t + 1), then shift back by one. */
+static struct cs_error *reverse_build(const struct rg_graph *g, struct rg_reverse *r)
+{
+	r->first = calloc((size_t)g->n + 1, sizeof(*r->first));
+	r->edges = malloc((g->nedges ? g->nedges : 1) * sizeof(*r->edges));
+	if (!r->first || !r->edges) {
+		reverse_free(r);
 		return &cs_error_nomem;
+	}
 	for (uint64_t e = 0; e < g->nedges; e++)
-		g->rfirst[g->edges[e] + 1]++;
+		r->first[g->edges[e] + 1]++;
 	for (uint32_t i = 0; i < g->n; i++)
-		g->rfirst[i + 1] += g->rfirst[i];
-	uint32_t *fill = malloc(((size_t)g->n + 1) * sizeof(*fill));
-	if (!fill)
-		return &cs_error_nomem;
-	memcpy(fill, g->rfirst, ((size_t)g->n + 1) * sizeof(*fill));
+		r->first[i + 1] += r->first[i];
 	for (uint32_t i = 0; i < g->n; i++)
 		for (uint32_t e = g->first[i]; e < g->first[i + 1]; e++)
-			g->redges[fill[g->edges[e]]++] = i;
-	free(fill);
+			r->edges[r->first[g->edges[e]]++] = i;
+	memmove(r->first + 1, r->first, (size_t)g->n * sizeof(*r->first));
+	r->first[0] = 0;
+	return NULL;
+}
+
+struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret)
+{
+	struct rg_reverse *r = g->rev;
+	if (!r->first) {
+		struct cs_error *err = reverse_build(g, r);
+		if (err)
+			return err;
+	}
+	*ret = r;
 	return NULL;
 }
 
@@ -407,10 +431,15 @@ static struct cs_error *build_roots(struct rg_graph *g)
 
 static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_progress *prog)
 {
+	cs_progress_report(prog, "reversing edges", 0, 0);
+	struct cs_error *err = reverse_build(g, g->rev);
+	if (err)
+		return err;
+	cs_progress_report(prog, "computing dominators", 0, 0);
 	struct rg_domgraph dg = {
 		.nobj = g->n, .ngroups = g->ngroups,
 		.first = g->first, .edges = g->edges,
-		.rfirst = g->rfirst, .redges = g->redges,
+		.rfirst = g->rev->first, .redges = g->rev->edges,
 		.class_first = g->class_first,
 		.group_first = g->group_first, .group_targets = g->group_targets,
 		.pairs = g->pairs, .npairs = g->npairs,
@@ -426,7 +455,8 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		return &cs_error_nomem;
 	}
 	uint32_t norder = 0;
-	struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
+	err = rg_dominators(&dg, idom, order, &norder);
+	reverse_free(g->rev);	/* as large as the edges; rg_reverse_get rebuilds it */
 	cs_progress_report(prog, "retained sizes", 0, 0);
 	if (err) {
 		free(idom);
@@ -499,7 +529,10 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	g->h = h;
 	g->roots = roots;
 	g->domtree = calloc(1, sizeof(*g->domtree));
-	if (!g->domtree) {
+	g->rev = calloc(1, sizeof(*g->rev));
+	if (!g->domtree || !g->rev) {
+		free(g->domtree);
+		free(g->rev);
 		free(g);
 		return &cs_error_nomem;
 	}
@@ -521,7 +554,6 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	free(g->edge_words);	/* only type inference reads them */
 	g->edge_words = NULL;
 	if (!err) {
-		cs_progress_report(prog, "computing dominators", 0, 0);
 		err = compute_dominators(g, prog);
 	}
 	if (err) {
@@ -552,8 +584,8 @@ void rg_graph_destroy(struct rg_graph *g)
 	free(g->first);
 	free(g->edges);
 	free(g->edge_words);
-	free(g->rfirst);
-	free(g->redges);
+	reverse_free(g->rev);
+	free(g->rev);
 	free(g->root_target);
 	free(g->root_group);
 	free(g->groups);
@@ -581,12 +613,6 @@ const uint32_t *rg_out_edges(const struct rg_graph *g, uint32_t i, uint32_t *n_r
 {
 	*n_ret = g->first[i + 1] - g->first[i];
 	return g->edges + g->first[i];
-}
-
-const uint32_t *rg_in_edges(const struct rg_graph *g, uint32_t i, uint32_t *n_ret)
-{
-	*n_ret = g->rfirst[i + 1] - g->rfirst[i];
-	return g->redges + g->rfirst[i];
 }
 
 bool rg_is_live(const struct rg_graph *g, uint32_t i)

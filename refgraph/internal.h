@@ -59,7 +59,9 @@ struct rg_graph {
 	uint32_t *first, *edges;	/* forward CSR */
 	uint32_t *edge_words;		/* per edge: the source word holding it
 					 * (until types are inferred) */
-	uint32_t *rfirst, *redges;	/* reverse CSR */
+	/* reverse CSR: built for the dominators and freed after them, built
+	 * again on demand (rg_reverse_get) */
+	struct rg_reverse *rev;
 	uint64_t nedges;
 	uint32_t *root_target;		/* per root: object index */
 	uint32_t *root_group;		/* per root: group id */
@@ -112,6 +114,15 @@ struct rg_domtree {
 	/* per group gr: its subtrees are tops[gtops[gfirst[gr] .. gfirst[gr+1])] */
 	uint32_t *gfirst, *gtops;
 };
+/* Reverse edges: the sources pointing at object i are
+ * edges[first[i] .. first[i+1]). */
+struct rg_reverse {
+	uint32_t *first, *edges;
+};
+/* The graph's reverse edges, built on the first call after the
+ * dominators freed them. */
+struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret);
+
 /* The graph's dominator tree, built on the first call. */
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);

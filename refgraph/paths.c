@@ -20,6 +20,10 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 	*n_ret = 0;
 	if (target >= g->n)
 		return cs_error_create(CS_ERR_NOT_FOUND, "no such object");
+	const struct rg_reverse *rev;
+	struct cs_error *err = rg_reverse_get(g, &rev);
+	if (err)
+		return err;
 	uint32_t *next = malloc((size_t)g->n * sizeof(*next));
 	uint32_t *queue = malloc((size_t)g->n * sizeof(*queue));
 	uint8_t *group_seen = calloc(g->ngroups ? g->ngroups : 1, 1);
@@ -73,8 +77,8 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 				done = false;
 		if (done)
 			break;
-		for (uint32_t e = g->rfirst[v]; e < g->rfirst[v + 1]; e++) {
-			uint32_t u = g->redges[e];
+		for (uint32_t e = rev->first[v]; e < rev->first[v + 1]; e++) {
+			uint32_t u = rev->edges[e];
 			if (next[u] != UINT32_MAX)
 				continue;
 			next[u] = v;

@@ -49,8 +49,6 @@ CS_PUBLIC uint64_t rg_edge_count(const struct rg_graph *g);
 /* Out-edges of object i: targets[0..n). */
 CS_PUBLIC const uint32_t *rg_out_edges(const struct rg_graph *g, uint32_t i,
 				       uint32_t *n_ret);
-CS_PUBLIC const uint32_t *rg_in_edges(const struct rg_graph *g, uint32_t i,
-				      uint32_t *n_ret);
 
 /* Is object i reachable from a root? */
 CS_PUBLIC bool rg_is_live(const struct rg_graph *g, uint32_t i);
