@@ -66,25 +66,34 @@ struct lt {
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *semi, *label, *ancestor, *idom;
 	uint32_t linked;	/* the lowest number linked into the forest */
-	uint32_t *stack;	/* DFS stack and compression path */
-	uint32_t *cursor;	/* DFS only */
+	uint32_t *stack, *cursor;	/* DFS only */
 	/* In the DFS: node id visited (dfn != NONE), a bitmap that stays in
 	 * cache; then: objects that root groups point at */
 	uint64_t *seen;
 };
 
+/* Path compression without a stack: going up, each ancestor pointer of
+ * the path is turned around to point at the node below it; coming back
+ * down from the one nearest the forest root, each node takes the better
+ * label of the node above and that node's ancestor, and the turned
+ * pointer says where to go next. */
 static void compress(struct lt *t, uint32_t v)
 {
-	uint32_t *path = t->stack;
-	uint32_t n = 0;
-	for (uint32_t x = v; t->ancestor[x] >= t->linked; x = t->ancestor[x])
-		path[n++] = x;
-	/* Apply the updates from the one nearest the forest root down. */
-	while (n--) {
-		uint32_t x = path[n], a = t->ancestor[x];
-		if (t->semi[t->label[a]] < t->semi[t->label[x]])
-			t->label[x] = t->label[a];
-		t->ancestor[x] = t->ancestor[a];
+	uint32_t below = NONE, x = v;
+	while (t->ancestor[x] >= t->linked) {
+		uint32_t up = t->ancestor[x];
+		t->ancestor[x] = below;
+		below = x;
+		x = up;
+	}
+	/* x is the node under the forest root; below the top of the path */
+	for (uint32_t above = x, cur = below; cur != NONE;) {
+		uint32_t next = t->ancestor[cur];
+		if (t->semi[t->label[above]] < t->semi[t->label[cur]])
+			t->label[cur] = t->label[above];
+		t->ancestor[cur] = t->ancestor[above];
+		above = cur;
+		cur = next;
 	}
 }
 
@@ -105,9 +114,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "graph too large for 32-bit node ids");
 	struct lt t = { 0 };
 	size_t n = (size_t)total;
-	/* Memory is the limit on big heaps: at most five arrays of n words
-	 * here at a time (the DFS cursors make way for semi and label), two
-	 * more are the caller's. */
+	/* Memory is the limit on big heaps: at most four arrays of n words
+	 * here at a time (the DFS stack and cursors make way for semi and
+	 * label), two more are the caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
@@ -158,8 +167,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		t.cursor[sp] = 0;
 		sp++;
 	}
-	free(t.cursor);		/* the DFS is done with it */
-	t.cursor = NULL;
+	free(t.cursor);		/* the DFS is done with them */
+	free(t.stack);
+	t.cursor = t.stack = NULL;
 	t.semi = malloc(n * sizeof(uint32_t));
 	t.label = malloc(n * sizeof(uint32_t));
 	if (!t.semi || !t.label) {

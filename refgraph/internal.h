@@ -45,7 +45,7 @@ static inline uint32_t rg_obj0(const struct rg_domgraph *g)
  * UINT32_MAX for unreachable nodes and for the super-root.  order_ret
  * (same size) gets the reachable node ids in DFS preorder; *norder_ret
  * their count.  Both arrays also serve as working space, so that big
- * heaps need at most five more words per node.  Iterative throughout: a
+ * heaps need at most four more words per node.  Iterative throughout: a
  * linked list of a million nodes is a path a million deep.
  */
 struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
