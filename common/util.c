@@ -155,7 +155,7 @@ void cs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp)
 		src = dst;
 		dst = x;
 	}
-	/* three passes: the result is in tmp */
+	/* three passes, an odd number: the result is in tmp */
 	memcpy(a, src, n * sizeof(*a));
 }
 

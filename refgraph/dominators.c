@@ -67,9 +67,10 @@ struct lt {
 	uint32_t *semi, *label, *ancestor, *idom;
 	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *stack, *cursor;	/* DFS only */
-	/* In the DFS: node id visited (dfn != NONE), a bitmap that stays in
-	 * cache; then: objects that root groups point at */
-	uint64_t *seen;
+	/* A bitmap small enough to stay in cache.  In the DFS: node ids
+	 * visited (dfn != NONE); after it: objects that root groups point
+	 * at. */
+	uint64_t *mark;
 };
 
 /* Path compression without a stack: going up, each ancestor pointer of
@@ -123,9 +124,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.ancestor = malloc(n * sizeof(uint32_t));
 	t.stack = malloc(n * sizeof(uint32_t));
 	t.cursor = malloc(n * sizeof(uint32_t));
-	t.seen = calloc(n / 64 + 1, sizeof(uint64_t));
+	t.mark = calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
-	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.seen) {
+	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.mark) {
 		err = &cs_error_nomem;
 		goto out;
 	}
@@ -134,7 +135,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	/* Iterative DFS from the super-root, numbering in preorder. */
 	uint32_t N = 0, sp = 0;
 	t.dfn[0] = N;
-	t.seen[0] |= 1;
+	t.mark[0] |= 1;
 	t.vertex[N] = 0;
 	t.ancestor[N] = NONE;
 	N++;
@@ -148,7 +149,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		uint32_t k = t.cursor[sp - 1];
 		while (k < sc.n) {
 			uint32_t w = succ_at(&sc, obj0, k);
-			if (!(t.seen[w / 64] >> (w % 64) & 1))
+			if (!(t.mark[w / 64] >> (w % 64) & 1))
 				break;
 			k++;
 		}
@@ -158,7 +159,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		}
 		t.cursor[sp - 1] = k + 1;
 		uint32_t w = succ_at(&sc, obj0, k);
-		t.seen[w / 64] |= 1ull << (w % 64);
+		t.mark[w / 64] |= 1ull << (w % 64);
 		t.dfn[w] = N;
 		t.vertex[N] = w;
 		t.ancestor[N] = t.dfn[v];	/* the DFS parent */
@@ -176,12 +177,12 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		err = &cs_error_nomem;
 		goto out;
 	}
-	/* From here seen marks the objects that root groups point at: only
+	/* From here mark holds the objects that root groups point at: only
 	 * those need a search in pairs for more predecessors. */
-	memset(t.seen, 0, (n / 64 + 1) * sizeof(uint64_t));
+	memset(t.mark, 0, (n / 64 + 1) * sizeof(uint64_t));
 	for (size_t q = 0; q < g->npairs; q++) {
 		uint32_t o = (uint32_t)(g->pairs[q] >> 32);
-		t.seen[o / 64] |= 1ull << (o % 64);
+		t.mark[o / 64] |= 1ull << (o % 64);
 	}
 	t.linked = N;			/* nothing linked yet */
 
@@ -214,7 +215,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 				if (t.semi[u] < t.semi[k])
 					t.semi[k] = t.semi[u];
 			}
-			size_t q0 = t.seen[i / 64] >> (i % 64) & 1
+			size_t q0 = t.mark[i / 64] >> (i % 64) & 1
 					    ? rg_pairs_lower(g->pairs, g->npairs, i) : g->npairs;
 			for (size_t q = q0; q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
 				uint32_t d = t.dfn[1 + RG_NCLASSES + (uint32_t)g->pairs[q]];
@@ -257,6 +258,6 @@ out:
 	free(t.ancestor);
 	free(t.stack);
 	free(t.cursor);
-	free(t.seen);
+	free(t.mark);
 	return err;
 }

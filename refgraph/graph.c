@@ -282,6 +282,8 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 
 static void reverse_free(struct rg_reverse *r)
 {
+	if (!r)
+		return;
 	free(r->first);
 	free(r->edges);
 	r->first = r->edges = NULL;
@@ -531,16 +533,14 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 	g->domtree = calloc(1, sizeof(*g->domtree));
 	g->rev = calloc(1, sizeof(*g->rev));
 	if (!g->domtree || !g->rev) {
-		free(g->domtree);
-		free(g->rev);
-		free(g);
+		rg_graph_destroy(g);
 		return &cs_error_nomem;
 	}
 	size_t n = hs_heap_count(h);
 	/* object indexes stay below RG_GROUP_NODE(0), with room for the
 	 * root and group nodes of the dominator graph */
 	if (n >= RG_GROUP_NODE(0) - (1u << 24)) {
-		free(g);
+		rg_graph_destroy(g);
 		return cs_error_create(CS_ERR_UNSUPPORTED, "%zu objects: more than corescope's 31-bit object ids hold", n);
 	}
 	g->n = (uint32_t)n;

@@ -37,7 +37,7 @@ static const struct opt_spec global_opts[] = {
 	{ "no-progress", 0, OPT_NONE, NULL, "no progress display" },
 	{ "jobs", 'j', OPT_REQUIRED, "N", "worker threads (default: all cores)" },
 	{ "force", 0, OPT_NONE, NULL, "accept an executable whose build id does not match" },
-	{ "timings", 0, OPT_NONE, NULL, "print the wall and CPU time of each phase on stderr" },
+	{ "timings", 0, OPT_NONE, NULL, "print the wall and CPU time of each analysis phase on stderr" },
 	{ "help", 'h', OPT_NONE, NULL, "show help" },
 	{ "version", 0, OPT_NONE, NULL, "show the version" },
 	{ 0 },
@@ -107,15 +107,12 @@ static void print_command_help(FILE *f, const struct command *c)
 	for (const struct opt_spec *o = global_opts; o->name; o++) {
 		if (!strcmp(o->name, "help") || !strcmp(o->name, "version"))
 			continue;
+		/* "-j N", "--exe PATH", "--json" */
 		char item[64];
-		if (o->short_name)
-			snprintf(item, sizeof(item), "-%c%s%s", o->short_name,
-				 o->arg == OPT_REQUIRED ? " " : "",
-				 o->arg == OPT_REQUIRED ? o->argname : "");
-		else
-			snprintf(item, sizeof(item), "--%s%s%s", o->name,
-				 o->arg == OPT_REQUIRED ? " " : "",
-				 o->arg == OPT_REQUIRED ? o->argname : "");
+		int len = o->short_name ? snprintf(item, sizeof(item), "-%c", o->short_name)
+					: snprintf(item, sizeof(item), "--%s", o->name);
+		if (o->arg == OPT_REQUIRED && len > 0 && (size_t)len < sizeof(item))
+			snprintf(item + len, sizeof(item) - (size_t)len, " %s", o->argname);
 		const char *sep = first ? " " : ", ";
 		first = false;
 		if (col + strlen(sep) + strlen(item) > 72) {
