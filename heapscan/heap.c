@@ -2,10 +2,11 @@
  * heap.c — arenas, spans and allocated objects, and the pointer words of
  * each object.
  *
- * Objects live in one array of 16-byte records sorted by address; an
- * address maps to its object in O(1): arena table -> span -> slot ->
- * rank of the slot among the span's allocated slots (a prefix count per
- * 64-slot word).  No per-object allocation anywhere.
+ * Objects live in one array of 8-byte records (span, type) sorted by
+ * address; an address maps to its object in O(1): arena table -> span ->
+ * slot -> rank of the slot among the span's allocated slots (a prefix
+ * count per 64-slot word), and an object back to its address by the
+ * inverse, the slot of a rank.  No per-object allocation anywhere.
  */
 #include "config.h"
 
@@ -92,6 +93,57 @@ uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr)
 	if (s->header && off - (uint64_t)slot * s->elemsize < 8)
 		return HS_NONE;
 	return s->first_obj + slot_rank(h, s, slot);
+}
+
+/* The position of the r-th set bit (from 0) of w; w has more than r. */
+static unsigned select64(uint64_t w, unsigned r)
+{
+	unsigned base = 0;
+	for (unsigned c; r >= (c = cs_popcount64(w & 0xff)); r -= c) {
+		w >>= 8;
+		base += 8;
+	}
+	while (r--)
+		w &= w - 1;
+	return base + (unsigned)__builtin_ctzll(w);
+}
+
+uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i)
+{
+	if (i >= h->nobjs)
+		return 0;
+	const struct hs_span *s = &h->spans[h->objs[i].span];
+	uint32_t slot = 0;
+	if (!s->large) {
+		/* The last word whose prefix count is at most the rank holds
+		 * the object's bit (words before it hold fewer). */
+		uint32_t r = i - s->first_obj;
+		uint32_t lo = 0, hi = (s->nelems + 63) / 64;
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (h->rank[s->word0 + mid] <= r)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		uint64_t w = h->alloc_words[s->word0 + lo];
+		r -= h->rank[s->word0 + lo];
+		if (r >= cs_popcount64(w))
+			return 0;	/* cannot happen: first_obj and rank agree */
+		slot = lo * 64 + select64(w, r);
+	}
+	return s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
+}
+
+uint64_t hs_object_addr_from(const struct hs_heap *h, uint32_t i, uint64_t inside)
+{
+	if (i >= h->nobjs)
+		return 0;
+	const struct hs_span *s = &h->spans[h->objs[i].span];
+	if (inside < s->base || inside >= s->limit)
+		return hs_object_addr(h, i);	/* not inside: the slow way */
+	uint32_t slot = s->large ? 0 : (uint32_t)(((inside - s->base) * s->div_mul) >> 32);
+	return s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
 }
 
 uint64_t hs_object_size(const struct hs_heap *h, uint32_t i)
@@ -453,7 +505,7 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 				if (t)
 					type = t->id;
 			}
-			h->objs[k++] = (struct hs_object){ addr, (uint32_t)i, type };
+			h->objs[k++] = (struct hs_object){ (uint32_t)i, type };
 		}
 	}
 	h->nobjs = k;
@@ -650,6 +702,7 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 	const struct hs_span *s = &h->spans[o->span];
 	if (s->noscan)
 		return 0;
+	uint64_t addr = hs_object_addr(h, i);
 	uint64_t size = hs_object_size(h, i);
 	/* No skipping of slots in [freeIndexForScan, freeindex): the runtime
 	 * advances freeIndexForScan only on some allocation paths (Go 1.26
@@ -667,7 +720,7 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 			const uint8_t *mask = hs_type_mask(p, t);
 			if (!mask)
 				return 0;
-			return scan_tiled(p, o->addr, size, mask, t->ptrbytes / 8,
+			return scan_tiled(p, addr, size, mask, t->ptrbytes / 8,
 					  t->size / 8, fn, arg);
 		}
 		/* Heap bits at the end of the span, before Green Tea's inline
@@ -676,7 +729,7 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 		uint64_t bm_size = span_bytes / 8 / 8;
 		uint64_t bm_base = s->base + span_bytes - bm_size -
 				   (s->inline_marks ? h->inline_marks_size : 0);
-		uint64_t w0 = (o->addr - s->base) / 8, nw = CS_MIN(size / 8, 512);
+		uint64_t w0 = (addr - s->base) / 8, nw = CS_MIN(size / 8, 512);
 		const uint8_t *bm = cw_peek(p->core, bm_base + w0 / 8, (size_t)((w0 % 8 + nw + 7) / 8));
 		if (!bm)
 			return -1;
@@ -686,16 +739,16 @@ int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 			uint64_t v = bits_at(bm, w0 % 8 + k, (unsigned)CS_MIN(64, nw - k));
 			memcpy(local + k / 8, &v, 8);
 		}
-		return scan_tiled(p, o->addr, nw * 8, local, nw, nw, fn, arg);
+		return scan_tiled(p, addr, nw * 8, local, nw, nw, fn, arg);
 	}
 	case HS_HEAPBITS_ARENA1:
 	case HS_HEAPBITS_ARENA2: {
-		struct hs_arena *a = arena_find(h, arena_index_of(h, o->addr));
+		struct hs_arena *a = arena_find(h, arena_index_of(h, addr));
 		if (!a)
 			return -1;
 		const struct hs_layout *l = &p->layout;
-		uint64_t word = (o->addr - a->base) / 8, nw = size / 8;
-		const uint8_t *mem = cw_peek(p->core, o->addr, (size_t)size);
+		uint64_t word = (addr - a->base) / 8, nw = size / 8;
+		const uint8_t *mem = cw_peek(p->core, addr, (size_t)size);
 		if (!mem)
 			return -1;
 		bool two = p->strategy.heapbits == HS_HEAPBITS_ARENA2;

@@ -191,7 +191,7 @@ void rg_offset_name(const struct rg_graph *g, uint32_t obj, uint64_t off,
 {
 	struct hs_program *p = g->p;
 	const struct hs_type *t = rg_object_type(g, obj);
-	uint64_t base = hs_heap_objects(g->h)[obj].addr;
+	uint64_t base = hs_object_addr(g->h, obj);
 	if (!t || !t->size) {
 		cs_strbuf_printf(out, "+0x%" PRIx64, off);
 		return;
@@ -265,7 +265,7 @@ char *rg_hop_name(const struct rg_graph *g, uint32_t from, uint32_t to,
 		cs_strbuf_puts(&b, "?");
 	} else {
 		rg_offset_name(g, from, c.off, &b);
-		uint64_t into = c.value - hs_heap_objects(g->h)[to].addr;
+		uint64_t into = c.value - hs_object_addr_from(g->h, to, c.value);
 		if (into)
 			cs_strbuf_printf(&b, " (points 0x%" PRIx64 " bytes in)", into);
 	}

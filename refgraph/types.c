@@ -169,7 +169,7 @@ static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
 		return;
 	/* A pointer into the middle of an object types it only when it
 	 * lands on an element boundary (a subslice of an array). */
-	uint64_t off = value - t->objs[obj].addr;
+	uint64_t off = value - hs_object_addr_from(t->h, obj, value);
 	if (off && (off % ty->size))
 		return;
 	hs_heap_set_type(t->h, obj, ty->id);
@@ -182,13 +182,13 @@ static void assign_closure(struct typer *t, uint32_t obj)
 	if (obj == HS_NONE || rg_bit(t->typed, obj))
 		return;
 	uint64_t fn;
-	struct cs_error *err = cw_read_u64(hs_program_core(t->p), t->objs[obj].addr, &fn);
+	struct cs_error *err = cw_read_u64(hs_program_core(t->p), hs_object_addr(t->h, obj), &fn);
 	if (err) {
 		cs_error_destroy(err);
 		return;
 	}
 	assign(t, obj, hs_closure_type(t->p, fn, hs_object_size(t->h, obj)),
-	       t->objs[obj].addr);
+	       hs_object_addr(t->h, obj));
 }
 
 /* Type the target tgt (the object value points into) of a word whose
@@ -229,7 +229,7 @@ static void assign_target(struct typer *t, const struct hs_type *ft, uint64_t in
 		break;
 	}
 	case HS_KIND_FUNC:
-		if (value == t->objs[tgt].addr)
+		if (value == hs_object_addr_from(t->h, tgt, value))
 			assign_closure(t, tgt);
 		break;
 	case HS_KIND_INTERFACE: {
@@ -275,6 +275,7 @@ static void assign_by_static(struct typer *t, const struct hs_type *ft, uint64_t
 struct visit_ctx {
 	struct typer *t;
 	uint32_t obj;
+	uint64_t base;			/* its address */
 	const struct hs_type *ty;
 	const struct hs_type *bucket_of;	/* classic bucket: its own type */
 };
@@ -292,7 +293,7 @@ static void visit_word(struct visit_ctx *c, uint64_t off, uint64_t value, uint32
 		? rg_field_at(c->t->p, ty, inner, &fin, &name)
 		: field_at_cached(c->t, ty, inner, &fin);
 	if (ft)
-		assign_target(c->t, ft, fin, c->t->objs[c->obj].addr + off, value, tgt);
+		assign_target(c->t, ft, fin, c->base + off, value, tgt);
 	/* A classic bucket's overflow word is a uintptr or unsafe.Pointer
 	 * to another bucket of the same type. */
 	if (c->bucket_of && name.s && strcmp(name.s, ".overflow") == 0)
@@ -311,7 +312,7 @@ static uint64_t read_word(struct typer *t, uint64_t addr)
 static void visit_synthetic(struct typer *t, uint32_t obj, const struct hs_type *ty)
 {
 	struct hs_program *p = t->p;
-	uint64_t base = t->objs[obj].addr;
+	uint64_t base = hs_object_addr(t->h, obj);
 	const struct hs_type *mt = hs_type_at(p, ty->for_type);
 	switch (ty->role) {
 	case HS_SYNTH_HMAP: {
@@ -396,11 +397,11 @@ static void visit(struct typer *t, uint32_t obj)
 	uint32_t b = g->first[obj], e = g->first[obj + 1];
 	if (b == e)
 		return;
-	const uint8_t *mem = cw_peek(hs_program_core(t->p), t->objs[obj].addr,
-				     (size_t)hs_object_size(t->h, obj));
+	uint64_t base = hs_object_addr(t->h, obj);
+	const uint8_t *mem = cw_peek(hs_program_core(t->p), base, (size_t)hs_object_size(t->h, obj));
 	if (!mem)
 		return;
-	struct visit_ctx c = { t, obj, ty, NULL };
+	struct visit_ctx c = { t, obj, base, ty, NULL };
 	if (strncmp(ty->name, "map.bucket[", 11) == 0)
 		c.bucket_of = ty;
 	for (uint32_t k = b; k < e; k++) {
@@ -443,7 +444,7 @@ static void seed_roots(struct typer *t)
 		case HS_ROOT_FINALIZER_FN:
 		case HS_ROOT_CLEANUP:
 		case HS_ROOT_CTXT:
-			if (hs_heap_objects(t->h)[t->g->root_target[i]].addr == root->value)
+			if (hs_object_addr(t->h, t->g->root_target[i]) == root->value)
 				assign_closure(t, t->g->root_target[i]);
 			break;
 		default:

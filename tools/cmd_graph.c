@@ -223,7 +223,7 @@ static void write_dot(struct graph *g, FILE *f, const char *core_path)
 		char a[32], r[32];
 		if (n->kind == NODE_OBJECT) {
 			cs_strbuf_printf(&b, "\\n0x%" PRIx64 "\\n%s, retains %s\"",
-					 hs_heap_objects(s->heap)[n->id].addr,
+					 hs_object_addr(s->heap, n->id),
 					 cs_fmt_size(hs_object_size(s->heap, n->id), a),
 					 cs_fmt_size(rg_retained(s->graph, n->id), r));
 			if (n->target)
@@ -273,7 +273,7 @@ static void write_json(struct graph *g, struct cli *cli)
 		json_kv_string(&j, "name", title);
 		free(title);
 		if (n->kind == NODE_OBJECT) {
-			json_kv_addr(&j, "address", hs_heap_objects(s->heap)[n->id].addr);
+			json_kv_addr(&j, "address", hs_object_addr(s->heap, n->id));
 			json_kv_uint(&j, "size", hs_object_size(s->heap, n->id));
 			json_kv_uint(&j, "retained", rg_retained(s->graph, n->id));
 			json_kv_bool(&j, "live", rg_is_live(s->graph, n->id));

@@ -222,14 +222,14 @@ static int run_leaks(struct cli *cli)
 				rg_group(s.graph, x->group, &gi);
 				json_kv_string(&j, "class", rg_root_class_name(gi.cls));
 			} else {
-				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[x->node].addr);
+				json_kv_addr(&j, "address", hs_object_addr(s.heap, x->node));
 			}
 			json_kv_uint(&j, "retained", x->retained);
 			json_kv_double(&j, "percent", pc);
 			json_key(&j, "accumulation");
 			json_begin_object(&j);
 			if (acc) {
-				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[x->accumulation].addr);
+				json_kv_addr(&j, "address", hs_object_addr(s.heap, x->accumulation));
 			} else {
 				json_key(&j, "address");
 				json_null(&j);
@@ -254,7 +254,7 @@ static int run_leaks(struct cli *cli)
 				char *tn = cli_object_type_name(&s, path[h].obj);
 				json_begin_object(&j);
 				json_kv_string(&j, "via", path[h].via);
-				json_kv_addr(&j, "address", hs_heap_objects(s.heap)[path[h].obj].addr);
+				json_kv_addr(&j, "address", hs_object_addr(s.heap, path[h].obj));
 				json_kv_string(&j, "type", tn);
 				json_kv_uint(&j, "size", hs_object_size(s.heap, path[h].obj));
 				json_kv_uint(&j, "retained", rg_retained(s.graph, path[h].obj));
@@ -268,7 +268,7 @@ static int run_leaks(struct cli *cli)
 			out_escaped(stdout, name ? name : "?");
 			printf(" retains %s (%.1f%%)%s\n", cs_fmt_size(x->retained, a), pc, sty_off(cli));
 			if (acc) {
-				printf("   accumulates in 0x%" PRIx64 " ", hs_heap_objects(s.heap)[x->accumulation].addr);
+				printf("   accumulates in 0x%" PRIx64 " ", hs_object_addr(s.heap, x->accumulation));
 				out_escaped(stdout, acc);
 				printf(", which holds %u objects:\n", x->nchildren);
 			} else {

@@ -66,14 +66,14 @@ static int run_objects(struct cli *cli)
 		shown++;
 		if (cli->json) {
 			json_begin_object(&j);
-			json_kv_addr(&j, "address", objs[i].addr);
+			json_kv_addr(&j, "address", hs_object_addr(s.heap, (uint32_t)i));
 			json_kv_uint(&j, "size", size);
 			json_kv_string(&j, "type", t ? t->name : NULL);
 			json_end_object(&j);
 		} else {
 			char sz[32];
 			char *tn = cli_object_type_name(&s, (uint32_t)i);	/* [N]T for arrays */
-			printf("0x%016" PRIx64 " %12s  ", objs[i].addr, cs_fmt_size(size, sz));
+			printf("0x%016" PRIx64 " %12s  ", hs_object_addr(s.heap, (uint32_t)i), cs_fmt_size(size, sz));
 			out_escaped(stdout, tn ? tn : "?");
 			putchar('\n');
 			free(tn);

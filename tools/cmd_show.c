@@ -45,7 +45,7 @@ static int show_pointer(void *arg, uint64_t off, uint64_t value)
 		json_kv_string(c->j, "name", name.s);
 		json_kv_addr(c->j, "value", value);
 		if (t != HS_NONE) {
-			json_kv_addr(c->j, "target", hs_heap_objects(c->s->heap)[t].addr);
+			json_kv_addr(c->j, "target", hs_object_addr(c->s->heap, t));
 		} else {
 			json_key(c->j, "target");
 			json_null(c->j);
@@ -125,15 +125,15 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 		json_kv_addr(j, "query", addr);
 	}
 	if (o != HS_NONE) {
-		const struct hs_object *obj = &hs_heap_objects(s->heap)[o];
-		const struct hs_span *sp = &hs_heap_spans(s->heap)[obj->span];
+		uint64_t base = hs_object_addr(s->heap, o);
+		const struct hs_span *sp = &hs_heap_spans(s->heap)[hs_heap_objects(s->heap)[o].span];
 		char *tn = cli_object_type_name(s, o);
 		const struct hs_type *t = rg_object_type(s->graph, o);
 		bool header_typed = sp->header || (sp->large && sp->large_type);
 		if (j) {
 			json_kv_string(j, "what", "heap object");
-			json_kv_addr(j, "address", obj->addr);
-			json_kv_uint(j, "offset", addr - obj->addr);
+			json_kv_addr(j, "address", base);
+			json_kv_uint(j, "offset", addr - base);
 			json_kv_uint(j, "size", hs_object_size(s->heap, o));
 			json_kv_string(j, "type", t ? tn : NULL);
 			json_kv_string(j, "element_type", t ? t->name : NULL);
@@ -146,9 +146,9 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 			json_begin_array(j);
 		} else {
 			char a[32], b[32];
-			printf("%s0x%016" PRIx64 "%s heap object", sty_bold(cli), obj->addr, sty_off(cli));
-			if (addr != obj->addr)
-				printf(" (0x%" PRIx64 " is %" PRIu64 " bytes in)", addr, addr - obj->addr);
+			printf("%s0x%016" PRIx64 "%s heap object", sty_bold(cli), base, sty_off(cli));
+			if (addr != base)
+				printf(" (0x%" PRIx64 " is %" PRIu64 " bytes in)", addr, addr - base);
 			printf("\n  type      ");
 			out_escaped(stdout, tn ? tn : "?");
 			if (t)
@@ -166,7 +166,7 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 		if (j) {
 			json_end_array(j);
 			if (hex)
-				json_bytes(j, s, obj->addr, hs_object_size(s->heap, o));
+				json_bytes(j, s, base, hs_object_size(s->heap, o));
 		} else {
 			if (r < 0)
 				printf("    (bytes or pointer bitmap not in the dump)\n");
@@ -176,7 +176,7 @@ static void show_one(struct cli *cli, struct cli_session *s, uint64_t addr, bool
 				printf("    … more\n");
 			if (hex) {
 				printf("  bytes\n");
-				hexdump(s, obj->addr, hs_object_size(s->heap, o));
+				hexdump(s, base, hs_object_size(s->heap, o));
 			}
 		}
 		free(tn);

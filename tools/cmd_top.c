@@ -130,7 +130,7 @@ static int run_top(struct cli *cli)
 		const char *tname = NULL;
 		uint64_t addr = 0;
 		if (!strcmp(by, "object")) {
-			addr = hs_heap_objects(s.heap)[r->id].addr;
+			addr = hs_object_addr(s.heap, r->id);
 			name = cli_object_type_name(&s, r->id);
 		} else if (!strcmp(by, "type")) {
 			const struct hs_type *ty = hs_type_by_id(s.prog, types[r->id].type);

@@ -67,7 +67,7 @@ char *cli_root_name(struct cli_session *s, size_t root)
 static void json_object_ref(struct json *j, struct cli_session *s, uint32_t obj)
 {
 	char *tn = cli_object_type_name(s, obj);
-	json_kv_addr(j, "address", hs_heap_objects(s->heap)[obj].addr);
+	json_kv_addr(j, "address", hs_object_addr(s->heap, obj));
 	json_kv_string(j, "type", tn);
 	json_kv_uint(j, "size", hs_object_size(s->heap, obj));
 	json_kv_uint(j, "retained", rg_retained(s->graph, obj));
@@ -81,7 +81,7 @@ static void text_object_line(struct cli *cli, struct cli_session *s, const char 
 	char a[32], b[32];
 	printf("    ");
 	out_escaped(stdout, name);
-	printf("\n        %s0x%016" PRIx64 "%s ", sty_dim(cli), hs_heap_objects(s->heap)[obj].addr,
+	printf("\n        %s0x%016" PRIx64 "%s ", sty_dim(cli), hs_object_addr(s->heap, obj),
 	       sty_off(cli));
 	out_escaped(stdout, tn ? tn : "?");
 	printf("  %s, retains %s%s\n", cs_fmt_size(hs_object_size(s->heap, obj), a),
@@ -101,7 +101,7 @@ static void explain(struct cli *cli, struct cli_session *s, uint32_t obj, unsign
 		np = 0;
 	}
 	char *tn = cli_object_type_name(s, obj);
-	uint64_t addr = hs_heap_objects(s->heap)[obj].addr;
+	uint64_t addr = hs_object_addr(s->heap, obj);
 	if (j) {
 		json_begin_object(j);
 		json_key(j, "object");
@@ -197,7 +197,7 @@ static void explain(struct cli *cli, struct cli_session *s, uint32_t obj, unsign
 			if (RG_IS_OBJECT(doms[d])) {
 				char *dn = cli_object_type_name(s, doms[d]);
 				char a[32];
-				printf("    0x%016" PRIx64 " ", hs_heap_objects(s->heap)[doms[d]].addr);
+				printf("    0x%016" PRIx64 " ", hs_object_addr(s->heap, doms[d]));
 				out_escaped(stdout, dn ? dn : "?");
 				printf("  retains %s\n", cs_fmt_size(rg_retained(s->graph, doms[d]), a));
 				free(dn);
