@@ -6,7 +6,9 @@
  * in random order.  The walk order, each object's type and the extent of
  * its subtree are computed once, in one such pass; every later walk then
  * reads three arrays front to back.  Children are not stored: those of
- * walk position k are at k+1, pre_end[k+1], ... up to pre_end[k].
+ * walk position k are at k+1, pre_end[k+1], ... up to pre_end[k].  A
+ * command may release the layout to make room (rg_domtree_release); the
+ * next use lays it out again.
  */
 #include "config.h"
 
@@ -19,6 +21,7 @@ void rg_domtree_free(struct rg_domtree *t)
 {
 	if (!t)
 		return;
+	free(t->order);
 	free(t->pre);
 	free(t->pre_type);
 	free(t->pre_end);
@@ -29,86 +32,125 @@ void rg_domtree_free(struct rg_domtree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Children lists of objects by counting sort over idom: first[] and
- * child[], needed only while the walk is laid out. */
-static bool object_children(const struct rg_graph *g, uint32_t **first_ret,
-			    uint32_t **child_ret)
+/* The live objects by depth in the tree, when the dominators' order is
+ * gone (the layout was released): each depth by climbing to the first
+ * object whose depth is known, then a counting sort. */
+static bool order_by_depth(const struct rg_graph *g, struct rg_domtree *t)
 {
-	uint32_t *first = calloc((size_t)g->n + 2, sizeof(*first));
-	uint32_t *child = malloc(((size_t)g->n + 1) * sizeof(*child));
-	if (!first || !child) {
-		free(first);
-		free(child);
-		return false;
+	size_t n = (size_t)g->n + 1;
+	uint32_t *depth = malloc(n * sizeof(*depth));
+	uint32_t *path = malloc(n * sizeof(*path));
+	uint32_t *count = NULL, maxd = 0;
+	if (!depth || !path)
+		goto fail;
+	memset(depth, 0xff, n * sizeof(*depth));
+	for (uint32_t v = 0; v < g->n; v++) {
+		if (g->idom[v] == HS_NONE || depth[v] != HS_NONE)
+			continue;
+		/* idom chains are acyclic: at most n steps */
+		uint32_t np = 0, x = v;
+		while (RG_IS_OBJECT(x) && depth[x] == HS_NONE && np < g->n) {
+			path[np++] = x;
+			x = g->idom[x];
+		}
+		uint32_t d = RG_IS_OBJECT(x) && depth[x] != HS_NONE ? depth[x] + 1 : 0;
+		while (np)
+			depth[path[--np]] = d++;
+		if (d > maxd)
+			maxd = d;
 	}
-	for (uint32_t i = 0; i < g->n; i++)
-		if (RG_IS_OBJECT(g->idom[i]))
-			first[g->idom[i] + 2]++;
-	for (uint32_t i = 0; i < g->n; i++)
-		first[i + 2] += first[i + 1];
-	/* first[d + 1] is the fill cursor of d; it ends at first[d + 2],
-	 * which is where d's children end. */
-	for (uint32_t i = 0; i < g->n; i++)
-		if (RG_IS_OBJECT(g->idom[i]))
-			child[first[g->idom[i] + 1]++] = i;
-	*first_ret = first;
-	*child_ret = child;
+	count = calloc((size_t)maxd + 2, sizeof(*count));
+	if (!count)
+		goto fail;
+	for (uint32_t v = 0; v < g->n; v++)
+		if (depth[v] != HS_NONE)
+			count[depth[v] + 1]++;
+	for (uint32_t d = 0; d < maxd; d++)
+		count[d + 1] += count[d];
+	t->norder = count[maxd];
+	for (uint32_t v = 0; v < g->n; v++)
+		if (depth[v] != HS_NONE)
+			path[count[depth[v]]++] = v;
+	t->order = path;
+	free(depth);
+	free(count);
 	return true;
+fail:
+	free(depth);
+	free(path);
+	return false;
 }
 
+/* The layout from the live objects in an order that puts each after its
+ * immediate dominator (t->order), without children lists: subtree sizes
+ * bottom-up, each child's offset among its siblings in index order, then
+ * positions top-down.  Four arrays of n words at a time, the size of the
+ * result; the walk is the depth-first one that enters children, and the
+ * subtrees of objects no object dominates (tops), in index order. */
 static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t)
 {
 	const struct hs_object *objs = hs_heap_objects(g->h);
+	const uint32_t *idom = g->idom;
 	size_t n = (size_t)g->n + 1;
-	uint32_t *first = NULL, *child = NULL;
-	t->pre = malloc(n * sizeof(*t->pre));
-	t->pre_type = malloc(n * sizeof(*t->pre_type));
-	t->pos = malloc(n * sizeof(*t->pos));
-	uint32_t *stack = malloc(n * sizeof(*stack));
+	if (!t->order && !order_by_depth(g, t))
+		return &cs_error_nomem;
+	uint32_t *order = t->order, norder = t->norder;
+	/* by object until the end: size then position; sibling offset; the
+	 * running size of the children so far, then the subtree's end */
+	uint32_t *pos = malloc(n * sizeof(*pos));
+	uint32_t *off = malloc(n * sizeof(*off));
+	uint32_t *end = calloc(n, sizeof(*end));
 	size_t captops = 0;
-	if (!t->pre || !t->pre_type || !t->pos || !stack || !object_children(g, &first, &child))
+	if (!pos || !off || !end)
 		goto nomem;
-	/* Depth first from every object whose idom is not an object, in
-	 * index order; children are pushed last to first so that they are
-	 * entered in index order.  Each object is pushed once. */
-	memset(t->pos, 0xff, n * sizeof(*t->pos));	/* HS_NONE: dead */
-	uint32_t k = 0;
-	for (uint32_t r = 0; r < g->n; r++) {
-		uint32_t d = g->idom[r];
-		if (d == HS_NONE || RG_IS_OBJECT(d))
-			continue;	/* dead, or reached from its dominator */
-		struct rg_top top = { k, RG_IS_GROUP(d) ? d - RG_GROUP_NODE(0) : HS_NONE };
+	memset(pos, 0xff, n * sizeof(*pos));	/* HS_NONE: dead */
+	for (uint32_t k = 0; k < norder; k++)
+		pos[order[k]] = 1;
+	for (uint32_t k = norder; k-- > 0;) {
+		uint32_t d = idom[order[k]];
+		if (RG_IS_OBJECT(d))
+			pos[d] += pos[order[k]];
+	}
+	uint32_t top_end = 0;
+	for (uint32_t v = 0; v < g->n; v++) {
+		if (pos[v] == HS_NONE)
+			continue;
+		uint32_t d = idom[v];
+		if (RG_IS_OBJECT(d)) {
+			off[v] = end[d];
+			end[d] += pos[v];
+			continue;
+		}
+		struct rg_top top = { top_end, RG_IS_GROUP(d) ? d - RG_GROUP_NODE(0) : HS_NONE };
 		if (!CS_PUSH(t->tops, t->ntops, captops, top))
 			goto nomem;
-		size_t sp = 0;
-		stack[sp++] = r;
-		while (sp) {
-			uint32_t v = stack[--sp];
-			t->pos[v] = k;
-			t->pre[k] = v;
-			t->pre_type[k] = objs[v].type;
-			k++;
-			for (uint32_t c = first[v + 1]; c-- > first[v];)
-				stack[sp++] = child[c];
-		}
+		off[v] = top_end;
+		top_end += pos[v];
 	}
-	t->npre = k;
-	free(stack);
-	free(first);
-	stack = first = NULL;
-	/* Subtree sizes from the back (a dominator comes before what it
-	 * dominates), in the children array, which becomes pre_end. */
-	uint32_t *size = child;
-	for (uint32_t p = 0; p < k; p++)
-		size[p] = 1;
-	for (uint32_t p = k; p-- > 1;) {
-		uint32_t d = g->idom[t->pre[p]];
-		if (RG_IS_OBJECT(d))
-			size[t->pos[d]] += size[p];
+	for (uint32_t k = 0; k < norder; k++) {
+		uint32_t v = order[k], d = idom[v];
+		uint32_t p = RG_IS_OBJECT(d) ? pos[d] + 1 + off[v] : off[v];
+		end[v] = p + pos[v];
+		pos[v] = p;
 	}
-	for (uint32_t p = 0; p < k; p++)
-		size[p] += p;
-	t->pre_end = size;
+	/* From object order to walk order: order becomes pre, off pre_end. */
+	for (uint32_t v = 0; v < g->n; v++) {
+		if (pos[v] == HS_NONE)
+			continue;
+		order[pos[v]] = v;
+		off[pos[v]] = end[v];
+	}
+	free(end);
+	t->order = NULL;
+	t->pre = order;
+	t->pre_end = off;
+	t->pos = pos;
+	t->npre = norder;
+	t->pre_type = malloc(n * sizeof(*t->pre_type));
+	if (!t->pre_type)
+		return &cs_error_nomem;
+	for (uint32_t k = 0; k < norder; k++)
+		t->pre_type[k] = objs[t->pre[k]].type;
 	/* The subtrees of each group, by counting sort over tops. */
 	t->gfirst = calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
 	t->gtops = malloc(((size_t)t->ntops + 1) * sizeof(*t->gtops));
@@ -124,9 +166,9 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t)
 			t->gtops[t->gfirst[t->tops[i].owner + 1]++] = i;
 	return NULL;
 nomem:
-	free(stack);
-	free(first);
-	free(child);
+	free(pos);
+	free(off);
+	free(end);
 	return &cs_error_nomem;
 }
 
@@ -165,6 +207,12 @@ uint32_t rg_domtree_children(const struct rg_domtree *t, uint32_t node, uint32_t
 		if (n < cap)
 			out[n] = t->pre[c];
 	return n;
+}
+
+void rg_domtree_release(const struct rg_graph *g)
+{
+	if (g->domtree)
+		rg_domtree_free(g->domtree);
 }
 
 struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *ctx)

@@ -515,8 +515,16 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	for (uint32_t gr = 0; gr < g->ngroups; gr++)
 		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
 	free(idom);
-	free(order);
 	free(ret);
+	/* The live objects in preorder are what the dominator tree's layout
+	 * starts from (domtree.c): kept, in place, until it is built. */
+	uint32_t nlive = 0;
+	for (uint32_t k = 1; k < norder; k++)
+		if (order[k] >= obj0)
+			order[nlive++] = order[k] - obj0;
+	uint32_t *shrunk = realloc(order, ((size_t)nlive + 1) * sizeof(*order));
+	g->domtree->order = shrunk ? shrunk : order;
+	g->domtree->norder = nlive;
 	return NULL;
 }
 

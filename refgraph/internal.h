@@ -98,6 +98,10 @@ struct rg_group {
  * children: 16 bytes per object. */
 struct rg_domtree {
 	bool built;
+	/* Until it is built: the live objects, each after its immediate
+	 * dominator (the dominators' DFS preorder). */
+	uint32_t *order;
+	uint32_t norder;
 	/* Live objects in walk order (each before what it dominates):
 	 * pre[k] is the object, pre_type[k] its type id, pre_end[k] one past
 	 * the last position of its subtree; pos[obj] is k, or HS_NONE for a

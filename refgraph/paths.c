@@ -13,6 +13,79 @@
 
 #include "internal.h"
 
+/* Where the path from each visited object goes next, toward the target.
+ * Most searches visit a few objects of millions: a hash table, until it
+ * would outgrow one word per object, and then that array. */
+struct next_map {
+	uint32_t n;		/* objects in the graph */
+	uint32_t *flat;		/* per object, UINT32_MAX unvisited; or NULL */
+	uint64_t *slot;		/* (object + 1) << 32 | next; 0 empty */
+	size_t cap, used;
+};
+
+static size_t nm_hash(uint32_t v, size_t cap)
+{
+	return (size_t)(((uint64_t)v * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+static uint32_t nm_get(const struct next_map *m, uint32_t v)
+{
+	if (m->flat)
+		return m->flat[v];
+	for (size_t k = nm_hash(v, m->cap);; k = (k + 1) & (m->cap - 1)) {
+		if (!m->slot[k])
+			return UINT32_MAX;
+		if ((uint32_t)(m->slot[k] >> 32) == v + 1)
+			return (uint32_t)m->slot[k];
+	}
+}
+
+static void nm_insert(uint64_t *slot, size_t cap, uint64_t entry)
+{
+	size_t k = nm_hash((uint32_t)(entry >> 32) - 1, cap);
+	while (slot[k])
+		k = (k + 1) & (cap - 1);
+	slot[k] = entry;
+}
+
+/* Record v -> next for an unvisited v.  False when out of memory. */
+static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
+{
+	if (m->flat) {
+		m->flat[v] = next;
+		return true;
+	}
+	if (2 * (m->used + 1) > m->cap) {
+		size_t cap = m->cap * 2;
+		if (cap * sizeof(uint64_t) > (size_t)m->n * sizeof(uint32_t)) {
+			/* as large as the array: switch to it */
+			m->flat = malloc((size_t)m->n * sizeof(*m->flat));
+			if (!m->flat)
+				return false;
+			memset(m->flat, 0xff, (size_t)m->n * sizeof(*m->flat));
+			for (size_t k = 0; k < m->cap; k++)
+				if (m->slot[k])
+					m->flat[(uint32_t)(m->slot[k] >> 32) - 1] = (uint32_t)m->slot[k];
+			free(m->slot);
+			m->slot = NULL;
+			m->flat[v] = next;
+			return true;
+		}
+		uint64_t *slot = calloc(cap, sizeof(*slot));
+		if (!slot)
+			return false;
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->slot[k])
+				nm_insert(slot, cap, m->slot[k]);
+		free(m->slot);
+		m->slot = slot;
+		m->cap = cap;
+	}
+	nm_insert(m->slot, m->cap, (uint64_t)(v + 1) << 32 | next);
+	m->used++;
+	return true;
+}
+
 struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 			  unsigned per_class, struct rg_path **ret, size_t *n_ret)
 {
@@ -24,22 +97,20 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 	struct cs_error *err = rg_reverse_get(g, &rev);
 	if (err)
 		return err;
-	uint32_t *next = malloc((size_t)g->n * sizeof(*next));
-	uint32_t *queue = malloc((size_t)g->n * sizeof(*queue));
+	struct next_map next = { .n = g->n, .cap = 1024 };
+	next.slot = calloc(next.cap, sizeof(*next.slot));
+	uint32_t *queue = NULL;
+	size_t qcap = 0, head = 0, tail = 0;
 	uint8_t *group_seen = calloc(g->ngroups ? g->ngroups : 1, 1);
 	struct rg_path *paths = calloc((size_t)per_class * RG_NCLASSES + 1, sizeof(*paths));
-	if (!next || !queue || !group_seen || !paths) {
-		free(next);
-		free(queue);
-		free(group_seen);
-		free(paths);
-		return &cs_error_nomem;
+	if (!next.slot || !group_seen || !paths || !nm_put(&next, target, target) ||
+	    !CS_PUSH(queue, tail, qcap, target)) {
+		err = &cs_error_nomem;
+		goto out;
 	}
-	memset(next, 0xff, (size_t)g->n * sizeof(*next));
+	/* next(target) = target: visited, the path ends here */
 	unsigned found[RG_NCLASSES] = { 0 };
-	size_t npaths = 0, head = 0, tail = 0;
-	next[target] = target;	/* visited; the path ends here */
-	queue[tail++] = target;
+	size_t npaths = 0;
 	while (head < tail) {
 		uint32_t v = queue[head++];
 		for (size_t q = rg_pairs_lower(g->pairs, g->npairs, v); q < g->npairs && (g->pairs[q] >> 32) == v; q++) {
@@ -49,15 +120,15 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 				continue;
 			group_seen[gr] = 1;
 			found[cls]++;
-			/* Walk next[] from v to the target. */
+			/* Follow next from v to the target. */
 			uint32_t len = 1;
-			for (uint32_t x = v; x != target; x = next[x])
+			for (uint32_t x = v; x != target; x = nm_get(&next, x))
 				len++;
 			uint32_t *objs = malloc(len * sizeof(*objs));
 			if (!objs)
 				break;
 			uint32_t k = 0;
-			for (uint32_t x = v;; x = next[x]) {
+			for (uint32_t x = v;; x = nm_get(&next, x)) {
 				objs[k++] = x;
 				if (x == target)
 					break;
@@ -79,18 +150,24 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 			break;
 		for (uint32_t e = rev->first[v]; e < rev->first[v + 1]; e++) {
 			uint32_t u = rev->edges[e];
-			if (next[u] != UINT32_MAX)
+			if (nm_get(&next, u) != UINT32_MAX)
 				continue;
-			next[u] = v;
-			queue[tail++] = u;
+			if (!nm_put(&next, u, v) || !CS_PUSH(queue, tail, qcap, u)) {
+				err = &cs_error_nomem;
+				goto out;
+			}
 		}
 	}
-	free(next);
-	free(queue);
-	free(group_seen);
 	*ret = paths;
 	*n_ret = npaths;
-	return NULL;
+	paths = NULL;
+out:
+	rg_paths_free(paths, paths ? per_class * RG_NCLASSES : 0);
+	free(next.flat);
+	free(next.slot);
+	free(queue);
+	free(group_seen);
+	return err;
 }
 
 void rg_paths_free(struct rg_path *paths, size_t n)

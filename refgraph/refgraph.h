@@ -108,6 +108,9 @@ typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint32_t owne
 			   bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
+/* Free the dominator tree's walk layout (16 bytes per object) until the
+ * next call that needs it lays it out again. */
+CS_PUBLIC void rg_domtree_release(const struct rg_graph *g);
 
 /* Per type (id 0: untyped objects). */
 struct rg_type_total {

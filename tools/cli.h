@@ -139,7 +139,7 @@ struct cli_progress {
 	struct cli_phase {
 		const char *name;
 		double wall, cpu;
-	} phases[16];
+	} phases[32];
 	unsigned nphases;
 };
 

@@ -188,6 +188,38 @@ static int run_leaks(struct cli *cli)
 		cli_session_close(cli, &s);
 		return cli_fail(err);
 	}
+	/* Types whose outermost objects together keep the share, when no
+	 * single root does (thousands of goroutines each holding a buffer):
+	 * computed before the suspects' paths, so that the dominator tree's
+	 * layout can make room for the reverse edges the paths need. */
+	struct rg_type_total *tt = NULL;
+	size_t ntt = 0;
+	cs_progress_report(&s.report, "type totals", 0, 0);
+	err = rg_type_totals(s.graph, &tt, &ntt);
+	if (err) {
+		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
+		ntt = 0;
+	}
+	/* candidates: types whose outermost instances keep the share, best
+	 * first (rg_type_totals is by type id) */
+	struct type_walk tw = { .s = &s, .sus = sus, .ns = ns };
+	for (size_t t = 0; t < ntt; t++)
+		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
+			tw.ncand++;
+	tw.cand = calloc(tw.ncand + 1, sizeof(*tw.cand));
+	for (size_t t = 0, n = 0; tw.cand && t < ntt; t++)
+		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
+			tw.cand[n++].total = &tt[t];
+	if (tw.cand)
+		cs_sort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
+	cs_progress_report(&s.report, "type suspects", 0, 0);
+	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
+	if (err) {
+		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");
+		tw.ncand = 0;
+	}
+	rg_domtree_release(s.graph);
+	cs_progress_report(&s.report, "retention paths", 0, 0);
 
 	struct json j;
 	json_init(&j);
@@ -300,38 +332,10 @@ static int run_leaks(struct cli *cli)
 		free(name);
 	}
 
-	/* Types whose outermost objects together keep the share, when no
-	 * single root does (thousands of goroutines each holding a buffer). */
 	if (cli->json) {
 		json_end_array(&j);
 		json_key(&j, "type_suspects");
 		json_begin_array(&j);
-	}
-	struct rg_type_total *tt = NULL;
-	size_t ntt = 0;
-	cs_progress_report(&s.report, "type totals", 0, 0);
-	err = rg_type_totals(s.graph, &tt, &ntt);
-	if (err) {
-		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
-		ntt = 0;
-	}
-	/* candidates: types whose outermost instances keep the share, best
-	 * first (rg_type_totals is by type id) */
-	struct type_walk tw = { .s = &s, .sus = sus, .ns = ns };
-	for (size_t t = 0; t < ntt; t++)
-		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
-			tw.ncand++;
-	tw.cand = calloc(tw.ncand + 1, sizeof(*tw.cand));
-	for (size_t t = 0, n = 0; tw.cand && t < ntt; t++)
-		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
-			tw.cand[n++].total = &tt[t];
-	if (tw.cand)
-		cs_sort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
-	cs_progress_report(&s.report, "type suspects", 0, 0);
-	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
-	if (err) {
-		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");
-		tw.ncand = 0;
 	}
 	bool header = false;
 	for (size_t ci = 0; ci < tw.ncand; ci++) {
