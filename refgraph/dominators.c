@@ -6,7 +6,11 @@
  * parent and the semidominator in the tree built so far, in preorder
  * (Georgiadis, "Linear-time algorithms for dominators and related
  * problems", 2005).  No buckets: two arrays fewer than Lengauer–Tarjan.
- * Over index arrays in DFS-number space.
+ * Over index arrays in DFS-number space, the predecessors included: after
+ * the DFS they are gathered once, as DFS numbers, from the successors of
+ * the nodes it reached, so the semidominator loop reads them in order and
+ * needs neither the node-to-number map nor special cases for the root
+ * groups and classes.
  *
  * Everything is iterative: heaps hold linked lists a million nodes long,
  * and both the DFS and the path compression would otherwise recurse that
@@ -62,16 +66,56 @@ static inline uint32_t succ_at(const struct succ *s, uint32_t obj0, uint32_t k)
  * is just "number >= linked", and an unlinked node's ancestor is still
  * its parent. */
 struct lt {
-	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited */
+	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited (DFS
+				 * and gathering predecessors only) */
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *semi, *label, *ancestor, *idom;
+	uint32_t *pfirst, *preds;	/* predecessors of k: preds[pfirst[k] ..
+					 * pfirst[k + 1]), as dfs numbers */
 	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *stack, *cursor;	/* DFS only */
-	/* A bitmap small enough to stay in cache.  In the DFS: node ids
-	 * visited (dfn != NONE); after it: objects that root groups point
-	 * at. */
-	uint64_t *mark;
+	uint64_t *mark;		/* DFS only: node ids visited (a bitmap small
+				 * enough to stay in cache) */
 };
+
+/* One pass over the successors of the reached nodes, for the counting
+ * sort of gather_preds: count each edge at its target, or fill it in. */
+static void pred_pass(const struct rg_domgraph *g, struct lt *t, uint32_t N, bool fill)
+{
+	uint32_t obj0 = rg_obj0(g);
+	for (uint32_t k = 0; k < N; k++) {
+		struct succ sc = { 0 };
+		succs(g, obj0, t->vertex[k], &sc);
+		for (uint32_t j = 0; j < sc.n; j++) {
+			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
+			if (d == NONE)
+				continue;
+			if (fill)
+				t->preds[t->pfirst[d + 1]++] = k;
+			else
+				t->pfirst[d + 2]++;
+		}
+	}
+}
+
+/* Predecessors of every reached node in DFS-number space, by counting
+ * sort over the successors of the reached nodes (unreached sources are no
+ * predecessors: they cannot lower a semidominator). */
+static bool gather_preds(const struct rg_domgraph *g, struct lt *t, uint32_t N)
+{
+	t->pfirst = calloc((size_t)N + 2, sizeof(uint32_t));
+	if (!t->pfirst)
+		return false;
+	pred_pass(g, t, N, false);
+	for (uint32_t k = 0; k < N; k++)
+		t->pfirst[k + 2] += t->pfirst[k + 1];
+	t->preds = malloc(((size_t)t->pfirst[N + 1] + 1) * sizeof(uint32_t));
+	if (!t->preds)
+		return false;
+	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
+	pred_pass(g, t, N, true);
+	return true;
+}
 
 /* Path compression without a stack: going up, each ancestor pointer of
  * the path is turned around to point at the node below it; coming back
@@ -116,8 +160,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	struct lt t = { 0 };
 	size_t n = (size_t)total;
 	/* Memory is the limit on big heaps: at most four arrays of n words
-	 * here at a time (the DFS stack and cursors make way for semi and
-	 * label), two more are the caller's. */
+	 * here at a time (the DFS stack and cursors make way for the
+	 * predecessors, the node-to-number map for semi and label), and the
+	 * predecessors, one word per edge; two more are the caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
@@ -170,19 +215,20 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	}
 	free(t.cursor);		/* the DFS is done with them */
 	free(t.stack);
+	free(t.mark);
 	t.cursor = t.stack = NULL;
+	t.mark = NULL;
+	if (!gather_preds(g, &t, N)) {
+		err = &cs_error_nomem;
+		goto out;
+	}
+	free(t.dfn);
+	t.dfn = NULL;
 	t.semi = malloc(n * sizeof(uint32_t));
 	t.label = malloc(n * sizeof(uint32_t));
 	if (!t.semi || !t.label) {
 		err = &cs_error_nomem;
 		goto out;
-	}
-	/* From here mark holds the objects that root groups point at: only
-	 * those need a search in pairs for more predecessors. */
-	memset(t.mark, 0, (n / 64 + 1) * sizeof(uint64_t));
-	for (size_t q = 0; q < g->npairs; q++) {
-		uint32_t o = (uint32_t)(g->pairs[q] >> 32);
-		t.mark[o / 64] |= 1ull << (o % 64);
 	}
 	t.linked = N;			/* nothing linked yet */
 
@@ -193,41 +239,8 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.idom[0] = NONE;
 
 	for (uint32_t k = N - 1; k >= 1; k--) {
-		uint32_t w = t.vertex[k];
-		/* Predecessors: the super-root for classes; its class for a
-		 * group; in-edges and the groups pointing at it for an
-		 * object. */
-		uint32_t virtual_pred = NONE;
-		if (w <= RG_NCLASSES) {
-			virtual_pred = 0;
-		} else if (w < obj0) {
-			uint32_t gr = w - 1 - RG_NCLASSES, c = 0;
-			while (c + 1 < RG_NCLASSES && gr >= g->class_first[c + 1])
-				c++;
-			virtual_pred = c + 1;
-		} else {
-			uint32_t i = w - obj0;
-			for (uint32_t e = g->rfirst[i]; e < g->rfirst[i + 1]; e++) {
-				uint32_t d = t.dfn[g->redges[e] + obj0];
-				if (d == NONE)
-					continue;
-				uint32_t u = eval(&t, d);
-				if (t.semi[u] < t.semi[k])
-					t.semi[k] = t.semi[u];
-			}
-			size_t q0 = t.mark[i / 64] >> (i % 64) & 1
-					    ? rg_pairs_lower(g->pairs, g->npairs, i) : g->npairs;
-			for (size_t q = q0; q < g->npairs && (g->pairs[q] >> 32) == i; q++) {
-				uint32_t d = t.dfn[1 + RG_NCLASSES + (uint32_t)g->pairs[q]];
-				if (d == NONE)
-					continue;
-				uint32_t u = eval(&t, d);
-				if (t.semi[u] < t.semi[k])
-					t.semi[k] = t.semi[u];
-			}
-		}
-		if (virtual_pred != NONE && t.dfn[virtual_pred] != NONE) {
-			uint32_t u = eval(&t, t.dfn[virtual_pred]);
+		for (uint32_t e = t.pfirst[k]; e < t.pfirst[k + 1]; e++) {
+			uint32_t u = eval(&t, t.preds[e]);
 			if (t.semi[u] < t.semi[k])
 				t.semi[k] = t.semi[u];
 		}
@@ -253,6 +266,8 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	*norder_ret = N;
 out:
 	free(t.dfn);
+	free(t.pfirst);
+	free(t.preds);
 	free(t.semi);
 	free(t.label);
 	free(t.ancestor);

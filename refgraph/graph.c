@@ -433,18 +433,13 @@ static struct cs_error *build_roots(struct rg_graph *g)
 
 static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_progress *prog)
 {
-	cs_progress_report(prog, "reversing edges", 0, 0);
-	struct cs_error *err = reverse_build(g, g->rev);
-	if (err)
-		return err;
 	cs_progress_report(prog, "computing dominators", 0, 0);
+	struct cs_error *err;
 	struct rg_domgraph dg = {
 		.nobj = g->n, .ngroups = g->ngroups,
 		.first = g->first, .edges = g->edges,
-		.rfirst = g->rev->first, .redges = g->rev->edges,
 		.class_first = g->class_first,
 		.group_first = g->group_first, .group_targets = g->group_targets,
-		.pairs = g->pairs, .npairs = g->npairs,
 	};
 	uint32_t obj0 = rg_obj0(&dg);
 	size_t total = (size_t)g->n + obj0;
@@ -458,7 +453,6 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	}
 	uint32_t norder = 0;
 	err = rg_dominators(&dg, idom, order, &norder);
-	reverse_free(g->rev);	/* as large as the edges; rg_reverse_get rebuilds it */
 	cs_progress_report(prog, "retained sizes", 0, 0);
 	if (err) {
 		free(idom);

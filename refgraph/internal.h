@@ -19,12 +19,9 @@
 struct rg_domgraph {
 	uint32_t nobj, ngroups;
 	const uint32_t *first, *edges;		/* forward CSR over objects */
-	const uint32_t *rfirst, *redges;	/* reverse CSR */
 	const uint32_t *class_first;		/* RG_NCLASSES + 1: group ranges */
 	const uint32_t *group_first;		/* ngroups + 1 into group_targets */
 	const uint32_t *group_targets;		/* object indexes */
-	const uint64_t *pairs;			/* (target << 32 | group), sorted */
-	size_t npairs;
 };
 
 /* The first index in pairs (sorted target << 32 | group) whose target is

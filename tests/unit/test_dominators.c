@@ -26,11 +26,8 @@ static uint32_t rnd(struct rng *r, uint32_t n)
 struct testgraph {
 	uint32_t nobj, ngroups;
 	uint32_t first[MAXN + 1], edges[MAXN * 8];
-	uint32_t rfirst[MAXN + 1], redges[MAXN * 8];
 	uint32_t class_first[RG_NCLASSES + 1];
 	uint32_t group_first[MAXG + 1], group_targets[MAXG * 4];
-	uint64_t pairs[MAXG * 4];
-	size_t npairs;
 };
 
 static uint32_t obj0(const struct testgraph *t)
@@ -59,12 +56,6 @@ static uint32_t node_succs(const struct testgraph *t, uint32_t v, uint32_t *out)
 			out[n++] = t->edges[e] + obj0(t);
 	}
 	return n;
-}
-
-static int u64cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* Reachable set from the super-root with node x removed. */
@@ -103,15 +94,6 @@ static void random_graph(struct rng *r, struct testgraph *t)
 						   : rnd(r, t->nobj);
 	}
 	t->first[t->nobj] = ne;
-	for (uint32_t e = 0; e < ne; e++)
-		t->rfirst[t->edges[e] + 1]++;
-	for (uint32_t i = 0; i < t->nobj; i++)
-		t->rfirst[i + 1] += t->rfirst[i];
-	uint32_t fill[MAXN + 1];
-	memcpy(fill, t->rfirst, sizeof(fill));
-	for (uint32_t i = 0; i < t->nobj; i++)
-		for (uint32_t e = t->first[i]; e < t->first[i + 1]; e++)
-			t->redges[fill[t->edges[e]]++] = i;
 	/* Root groups, sorted by class, each pointing at 1-4 objects (the
 	 * same object from several groups too). */
 	uint32_t nt = 0;
@@ -125,7 +107,6 @@ static void random_graph(struct rng *r, struct testgraph *t)
 			for (uint32_t q = 0; q < m; q++) {
 				uint32_t o = rnd(r, t->nobj);
 				t->group_targets[nt] = o;
-				t->pairs[nt] = (uint64_t)o << 32 | t->ngroups;
 				nt++;
 			}
 			t->ngroups++;
@@ -133,12 +114,6 @@ static void random_graph(struct rng *r, struct testgraph *t)
 	}
 	t->class_first[RG_NCLASSES] = t->ngroups;
 	t->group_first[t->ngroups] = nt;
-	qsort(t->pairs, nt, sizeof(uint64_t), u64cmp);
-	size_t w = 0;
-	for (size_t i = 0; i < nt; i++)
-		if (!w || t->pairs[i] != t->pairs[w - 1])
-			t->pairs[w++] = t->pairs[i];
-	t->npairs = w;
 }
 
 static void dominators_match_definition(void)
@@ -153,10 +128,8 @@ static void dominators_match_definition(void)
 		struct rg_domgraph g = {
 			.nobj = t.nobj, .ngroups = t.ngroups,
 			.first = t.first, .edges = t.edges,
-			.rfirst = t.rfirst, .redges = t.redges,
 			.class_first = t.class_first,
 			.group_first = t.group_first, .group_targets = t.group_targets,
-			.pairs = t.pairs, .npairs = t.npairs,
 		};
 		struct cs_error *err = rg_dominators(&g, idom, order, &norder);
 		REQUIRE(!err, "rg_dominators: %s", err->message);
@@ -207,12 +180,10 @@ static void deep_list_is_iterative(void)
 	uint32_t n = 2000000;
 	uint32_t *first = malloc((n + 1) * sizeof(uint32_t));
 	uint32_t *edges = malloc(n * sizeof(uint32_t));
-	uint32_t *rfirst = malloc((n + 1) * sizeof(uint32_t));
-	uint32_t *redges = malloc(n * sizeof(uint32_t));
 	uint32_t *idom = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
 	uint32_t *order = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
 	uint32_t norder = 0;
-	REQUIRE(first && edges && rfirst && redges && idom && order, "malloc");
+	REQUIRE(first && edges && idom && order, "malloc");
 	uint32_t ne = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		first[i] = ne;
@@ -220,20 +191,12 @@ static void deep_list_is_iterative(void)
 			edges[ne++] = i + 1;
 	}
 	first[n] = ne;
-	rfirst[0] = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		rfirst[i + 1] = rfirst[i] + (i > 0);
-		if (i > 0)
-			redges[rfirst[i]] = i - 1;
-	}
 	/* One global group pointing at the head. */
 	uint32_t class_first[RG_NCLASSES + 1] = { 0, 1, 1, 1, 1 };
 	uint32_t gfirst[2] = { 0, 1 }, gt[1] = { 0 };
-	uint64_t pairs[1] = { 0 };
 	struct rg_domgraph g = { .nobj = n, .ngroups = 1, .first = first, .edges = edges,
-				 .rfirst = rfirst, .redges = redges,
 				 .class_first = class_first, .group_first = gfirst,
-				 .group_targets = gt, .pairs = pairs, .npairs = 1 };
+				 .group_targets = gt };
 	uint32_t o0 = rg_obj0(&g);
 	struct cs_error *err = rg_dominators(&g, idom, order, &norder);
 	REQUIRE(!err, "%s", err->message);
@@ -242,8 +205,6 @@ static void deep_list_is_iterative(void)
 	CHECK(norder == n + 2 + RG_NCLASSES, "DFS reached %u nodes", norder);
 	free(first);
 	free(edges);
-	free(rfirst);
-	free(redges);
 	free(idom);
 	free(order);
 }
