@@ -63,36 +63,31 @@ uint32_t hs_heap_span_of(const struct hs_heap *h, uint64_t addr)
 /* Lookups                                                             */
 /* ------------------------------------------------------------------ */
 
-static inline bool slot_allocated(const struct hs_heap *h, const struct hs_span *s,
-				  uint32_t slot)
-{
-	return (h->alloc_words[s->word0 + slot / 64] >> (slot % 64)) & 1;
-}
-
-static inline uint32_t slot_rank(const struct hs_heap *h, const struct hs_span *s,
-				 uint32_t slot)
-{
-	uint64_t w = h->alloc_words[s->word0 + slot / 64];
-	uint64_t below = slot % 64 ? w & ((1ull << (slot % 64)) - 1) : 0;
-	return h->rank[s->word0 + slot / 64] + (uint32_t)cs_popcount64(below);
-}
-
+/* One lookup table (arena), then two cache lines: the span's find
+ * record and the allocation word of the slot. */
 uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr)
 {
-	uint32_t si = hs_heap_span_of(h, addr);
-	if (si == HS_NONE)
+	struct hs_arena *a = arena_find(h, arena_index_of(h, addr));
+	if (!a)
 		return HS_NONE;
-	const struct hs_span *s = &h->spans[si];
-	if (s->state != HS_SPAN_HEAP || addr >= s->limit)
+	uint32_t si = a->page_span[(addr >> h->page_shift) & (h->pages_per_arena - 1)];
+	if (!si)
 		return HS_NONE;
-	uint64_t off = addr - s->base;
-	uint32_t slot = s->large ? 0 : (uint32_t)((off * s->div_mul) >> 32);
-	if (slot >= s->nelems || !slot_allocated(h, s, slot))
+	const struct hs_span_find *f = &h->find[si - 1];
+	if (addr < f->base || addr >= f->limit)
+		return HS_NONE;
+	uint64_t off = addr - f->base;
+	uint32_t slot = (uint32_t)((off * f->div_mul) >> 32);
+	if (slot >= f->nelems)
 		return HS_NONE;
 	/* A pointer into the malloc header is not a pointer to the object. */
-	if (s->header && off - (uint64_t)slot * s->elemsize < 8)
+	if (f->header && off - (uint64_t)slot * f->elemsize < 8)
 		return HS_NONE;
-	return s->first_obj + slot_rank(h, s, slot);
+	const struct hs_allocword *w = &h->aw[f->word0 + slot / 64];
+	uint64_t bit = 1ull << (slot % 64);
+	if (!(w->bits & bit))
+		return HS_NONE;
+	return w->obj + cs_popcount64(w->bits & (bit - 1));
 }
 
 /* The position of the r-th set bit (from 0) of w; w has more than r. */
@@ -115,22 +110,21 @@ uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i)
 	const struct hs_span *s = &h->spans[h->objs[i].span];
 	uint32_t slot = 0;
 	if (!s->large) {
-		/* The last word whose prefix count is at most the rank holds
-		 * the object's bit (words before it hold fewer). */
-		uint32_t r = i - s->first_obj;
+		/* The last word whose first object is at most i holds i's
+		 * bit (words before it end before i). */
+		const struct hs_allocword *aw = h->aw + s->word0;
 		uint32_t lo = 0, hi = (s->nelems + 63) / 64;
 		while (hi - lo > 1) {
 			uint32_t mid = lo + (hi - lo) / 2;
-			if (h->rank[s->word0 + mid] <= r)
+			if (aw[mid].obj <= i)
 				lo = mid;
 			else
 				hi = mid;
 		}
-		uint64_t w = h->alloc_words[s->word0 + lo];
-		r -= h->rank[s->word0 + lo];
-		if (r >= cs_popcount64(w))
-			return 0;	/* cannot happen: first_obj and rank agree */
-		slot = lo * 64 + select64(w, r);
+		uint32_t r = i - aw[lo].obj;
+		if (i < aw[lo].obj || r >= cs_popcount64(aw[lo].bits))
+			return 0;	/* cannot happen: first_obj and obj agree */
+		slot = lo * 64 + select64(aw[lo].bits, r);
 	}
 	return s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
 }
@@ -210,6 +204,8 @@ static struct cs_error *read_span(struct hs_heap *h, uint64_t addr,
 	 * garbage; skip it loudly. */
 	if (s.npages == 0 ||
 	    s.npages > (1ull << 40) / h->page_size ||
+	    /* no Go release has small objects of 1 MiB or 65536 per span */
+	    (inuse && !s.large && (s.elemsize > (1u << 20) || s.nelems > UINT16_MAX)) ||
 	    (inuse && (s.elemsize == 0 || s.nelems == 0 ||
 		       (uint64_t)s.nelems * s.elemsize > span_bytes ||
 		       s.limit < s.base || s.limit > s.base + span_bytes)))
@@ -318,15 +314,13 @@ static struct cs_error *load_arenas(struct hs_heap *h, uint64_t mheap)
 
 /* Build the allocation words of a span: slot i is allocated if
  * i < freeindex or its allocBits bit is set (runtime/mbitmap.go). */
-static bool span_alloc_words(struct hs_heap *h, struct hs_span *s, uint64_t *words)
+static bool span_alloc_words(struct hs_heap *h, struct hs_span *s, struct hs_allocword *words)
 {
-	uint32_t nw = (s->nelems + 63) / 64;
-	memset(words, 0, nw * sizeof(*words));
 	const uint8_t *ab = cw_peek(h->p->core, s->alloc_bits, (s->nelems + 7) / 8);
 	bool ok = ab != NULL;
 	for (uint32_t i = 0; i < s->nelems; i++)
 		if (i < s->freeindex || (ab && bit_set(ab, i)))
-			words[i / 64] |= 1ull << (i % 64);
+			words[i / 64].bits |= 1ull << (i % 64);
 	return ok;
 }
 
@@ -435,9 +429,9 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		s->word0 = (uint32_t)nwords;
 		nwords += (s->nelems + 63) / 64;
 	}
-	h->alloc_words = calloc(nwords ? nwords : 1, sizeof(*h->alloc_words));
-	h->rank = calloc(nwords ? nwords : 1, sizeof(*h->rank));
-	if (!h->alloc_words || !h->rank) {
+	h->aw = calloc(nwords ? nwords : 1, sizeof(*h->aw));
+	h->find = calloc(h->nspans ? h->nspans : 1, sizeof(*h->find));
+	if (!h->aw || !h->find) {
 		hs_heap_destroy(h);
 		return &cs_error_nomem;
 	}
@@ -448,14 +442,21 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		struct hs_span *s = &h->spans[i];
 		if (s->state != HS_SPAN_HEAP)
 			continue;
-		if (!span_alloc_words(h, s, h->alloc_words + s->word0))
+		if (!span_alloc_words(h, s, h->aw + s->word0))
 			unreadable_bits++;
 		s->first_obj = (uint32_t)nobjs;
 		uint32_t count = 0;
 		for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++) {
-			h->rank[s->word0 + w] = count;
-			count += (uint32_t)cs_popcount64(h->alloc_words[s->word0 + w]);
+			h->aw[s->word0 + w].obj = (uint32_t)nobjs + count;
+			count += (uint32_t)cs_popcount64(h->aw[s->word0 + w].bits);
 		}
+		h->find[i] = (struct hs_span_find){
+			.base = s->base, .limit = s->limit,
+			.elemsize = s->large ? 0 : (uint32_t)s->elemsize,
+			.div_mul = s->large ? 0 : s->div_mul,
+			.word0 = s->word0, .nelems = s->large ? 1 : (uint16_t)s->nelems,
+			.header = s->header,
+		};
 		s->nobj = count;
 		nobjs += count;
 		if (count != s->alloc_count)
@@ -484,7 +485,7 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		if (i % 4096 == 0)
 			cs_progress_report(prog, "indexing objects", i, h->nspans);
 		for (uint32_t slot = 0; slot < s->nelems; slot++) {
-			if (!slot_allocated(h, s, slot))
+			if (!(h->aw[s->word0 + slot / 64].bits >> (slot % 64) & 1))
 				continue;
 			uint64_t addr = s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
 			uint32_t type = 0;
@@ -526,8 +527,8 @@ void hs_heap_destroy(struct hs_heap *h)
 	free(h->arenas);
 	free(h->arena_buckets);
 	free(h->spans);
-	free(h->alloc_words);
-	free(h->rank);
+	free(h->aw);
+	free(h->find);
 	free(h->objs);
 	free(h);
 }

@@ -313,6 +313,25 @@ struct hs_arena {
 	uint32_t *page_span;	/* per page: span index + 1, 0 none */
 };
 
+/* What hs_heap_find reads of a span, in one cache line with the next
+ * span's: manual spans have base = limit = 0 (nothing is inside). */
+struct hs_span_find {
+	uint64_t base, limit;
+	uint32_t elemsize;	/* small spans; 0 for a large one (one slot) */
+	uint32_t div_mul;	/* slot = (offset * div_mul) >> 32 */
+	uint32_t word0;		/* its first allocation word */
+	uint16_t nelems;	/* slots (small spans have at most 65535) */
+	uint16_t header;	/* slots start with an 8-byte malloc header */
+};
+
+/* 64 slots of a span: which are allocated, and the object index of the
+ * first allocated one among them (or of the next object, if none). */
+struct hs_allocword {
+	uint64_t bits;
+	uint32_t obj;
+	uint32_t unused;
+};
+
 struct hs_heap {
 	struct hs_program *p;
 	uint64_t page_size, arena_bytes, arena_base_offset, pages_per_arena;
@@ -326,9 +345,9 @@ struct hs_heap {
 	size_t arena_nbuckets;
 
 	struct hs_span *spans;	/* sorted by base; heap and manual */
+	struct hs_span_find *find;	/* per span, for hs_heap_find */
 	size_t nspans;
-	uint64_t *alloc_words;	/* per span, one bit per slot */
-	uint32_t *rank;		/* allocated slots before each word */
+	struct hs_allocword *aw;	/* per heap span, one bit per slot */
 	size_t nwords;
 	struct hs_object *objs;
 	size_t nobjs;
