@@ -79,13 +79,17 @@ struct lt {
 };
 
 /* One pass over the successors of the reached nodes, for the counting
- * sort of gather_preds: count each edge at its target, or fill it in. */
-static void pred_pass(const struct rg_domgraph *g, struct lt *t, uint32_t N, bool fill)
+ * sort of gather_preds: count each edge at its target, or fill it in.
+ * By node id, so that the sources' edges are read in order. */
+static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
 {
 	uint32_t obj0 = rg_obj0(g);
-	for (uint32_t k = 0; k < N; k++) {
+	for (uint32_t v = 0; v < n; v++) {
+		uint32_t k = t->dfn[v];
+		if (k == NONE)
+			continue;
 		struct succ sc = { 0 };
-		succs(g, obj0, t->vertex[k], &sc);
+		succs(g, obj0, v, &sc);
 		for (uint32_t j = 0; j < sc.n; j++) {
 			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
 			if (d == NONE)
@@ -101,19 +105,19 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, uint32_t N, boo
 /* Predecessors of every reached node in DFS-number space, by counting
  * sort over the successors of the reached nodes (unreached sources are no
  * predecessors: they cannot lower a semidominator). */
-static bool gather_preds(const struct rg_domgraph *g, struct lt *t, uint32_t N)
+static bool gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n, uint32_t N)
 {
 	t->pfirst = calloc((size_t)N + 2, sizeof(uint32_t));
 	if (!t->pfirst)
 		return false;
-	pred_pass(g, t, N, false);
+	pred_pass(g, t, n, false);
 	for (uint32_t k = 0; k < N; k++)
 		t->pfirst[k + 2] += t->pfirst[k + 1];
 	t->preds = malloc(((size_t)t->pfirst[N + 1] + 1) * sizeof(uint32_t));
 	if (!t->preds)
 		return false;
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
-	pred_pass(g, t, N, true);
+	pred_pass(g, t, n, true);
 	return true;
 }
 
@@ -218,7 +222,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	free(t.mark);
 	t.cursor = t.stack = NULL;
 	t.mark = NULL;
-	if (!gather_preds(g, &t, N)) {
+	if (!gather_preds(g, &t, n, N)) {
 		err = &cs_error_nomem;
 		goto out;
 	}
