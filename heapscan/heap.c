@@ -129,6 +129,22 @@ uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i)
 	return s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
 }
 
+void hs_heap_object_addrs(const struct hs_heap *h, uint64_t *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->nspans; i++) {
+		const struct hs_span *s = &h->spans[i];
+		if (s->state != HS_SPAN_HEAP)
+			continue;
+		uint64_t first = s->base + (s->header ? 8 : 0);
+		for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
+			for (uint64_t bits = h->aw[s->word0 + w].bits; bits && k < h->nobjs;
+			     bits &= bits - 1)
+				out[k++] = first + ((uint64_t)w * 64 + (unsigned)__builtin_ctzll(bits)) *
+							   s->elemsize;
+	}
+}
+
 uint64_t hs_object_addr_from(const struct hs_heap *h, uint32_t i, uint64_t inside)
 {
 	if (i >= h->nobjs)

@@ -236,6 +236,9 @@ CS_PUBLIC uint64_t hs_object_size(const struct hs_heap *h, uint32_t i);
  * A few dozen instructions: the slot is found from the object's rank
  * among its span's allocated slots. */
 CS_PUBLIC uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i);
+/* Every object's address, in index order, into out[hs_heap_count(h)]:
+ * one pass over the spans, for callers that need most of them. */
+CS_PUBLIC void hs_heap_object_addrs(const struct hs_heap *h, uint64_t *out);
 /* The same, given an address inside object i (what hs_heap_find resolved
  * to i): cheaper, the slot follows from the address. */
 CS_PUBLIC uint64_t hs_object_addr_from(const struct hs_heap *h, uint32_t i, uint64_t inside);

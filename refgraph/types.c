@@ -26,6 +26,7 @@ struct typer {
 	struct hs_program *p;
 	struct hs_heap *h;
 	const struct hs_object *objs;
+	uint64_t *addr;		/* per object (hs_heap_object_addrs), or NULL */
 	/* typed[i]: object i has a type (objs[i].type != 0), as a bitmap a
 	 * hundred times smaller than objs, for the test on every edge */
 	uint64_t *typed;
@@ -159,6 +160,11 @@ static const struct hs_type *synth_get(struct typer *t, unsigned role,
 /* Assigning                                                           */
 /* ------------------------------------------------------------------ */
 
+static uint64_t obj_addr(const struct typer *t, uint32_t obj)
+{
+	return t->addr ? t->addr[obj] : hs_object_addr(t->h, obj);
+}
+
 static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
 		   uint64_t value)
 {
@@ -169,7 +175,7 @@ static void assign(struct typer *t, uint32_t obj, const struct hs_type *ty,
 		return;
 	/* A pointer into the middle of an object types it only when it
 	 * lands on an element boundary (a subslice of an array). */
-	uint64_t off = value - hs_object_addr_from(t->h, obj, value);
+	uint64_t off = value - obj_addr(t, obj);
 	if (off && (off % ty->size))
 		return;
 	hs_heap_set_type(t->h, obj, ty->id);
@@ -182,13 +188,13 @@ static void assign_closure(struct typer *t, uint32_t obj)
 	if (obj == HS_NONE || rg_bit(t->typed, obj))
 		return;
 	uint64_t fn;
-	struct cs_error *err = cw_read_u64(hs_program_core(t->p), hs_object_addr(t->h, obj), &fn);
+	struct cs_error *err = cw_read_u64(hs_program_core(t->p), obj_addr(t, obj), &fn);
 	if (err) {
 		cs_error_destroy(err);
 		return;
 	}
 	assign(t, obj, hs_closure_type(t->p, fn, hs_object_size(t->h, obj)),
-	       hs_object_addr(t->h, obj));
+	       obj_addr(t, obj));
 }
 
 /* Type the target tgt (the object value points into) of a word whose
@@ -229,7 +235,7 @@ static void assign_target(struct typer *t, const struct hs_type *ft, uint64_t in
 		break;
 	}
 	case HS_KIND_FUNC:
-		if (value == hs_object_addr_from(t->h, tgt, value))
+		if (value == obj_addr(t, tgt))
 			assign_closure(t, tgt);
 		break;
 	case HS_KIND_INTERFACE: {
@@ -312,7 +318,7 @@ static uint64_t read_word(struct typer *t, uint64_t addr)
 static void visit_synthetic(struct typer *t, uint32_t obj, const struct hs_type *ty)
 {
 	struct hs_program *p = t->p;
-	uint64_t base = hs_object_addr(t->h, obj);
+	uint64_t base = obj_addr(t, obj);
 	const struct hs_type *mt = hs_type_at(p, ty->for_type);
 	switch (ty->role) {
 	case HS_SYNTH_HMAP: {
@@ -397,7 +403,7 @@ static void visit(struct typer *t, uint32_t obj)
 	uint32_t b = g->first[obj], e = g->first[obj + 1];
 	if (b == e)
 		return;
-	uint64_t base = hs_object_addr(t->h, obj);
+	uint64_t base = obj_addr(t, obj);
 	const uint8_t *mem = cw_peek(hs_program_core(t->p), base, (size_t)hs_object_size(t->h, obj));
 	if (!mem)
 		return;
@@ -444,7 +450,7 @@ static void seed_roots(struct typer *t)
 		case HS_ROOT_FINALIZER_FN:
 		case HS_ROOT_CLEANUP:
 		case HS_ROOT_CTXT:
-			if (hs_object_addr(t->h, t->g->root_target[i]) == root->value)
+			if (obj_addr(t, t->g->root_target[i]) == root->value)
 				assign_closure(t, t->g->root_target[i]);
 			break;
 		default:
@@ -478,6 +484,11 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	sproto.size = 1;
 	sproto.role = HS_SYNTH_STRING;
 	t.string_type = hs_type_synthetic(g->p, &sproto);
+	/* Addresses are asked for per visit: computed once, in order (a
+	 * transient array; the dominators that follow need more). */
+	t.addr = malloc(((size_t)g->n + 1) * sizeof(*t.addr));
+	if (t.addr)
+		hs_heap_object_addrs(g->h, t.addr);
 
 	/* Every object is enqueued once: the header-typed ones now, the
 	 * others when they get their type. */
@@ -493,6 +504,7 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 		while (t.head < level_end)
 			visit(&t, t.queue[t.head++]);
 	}
+	free(t.addr);
 	free(t.sort_tmp);
 	free(t.typed);
 	free(t.queue);
