@@ -71,7 +71,8 @@ struct lt {
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *semi, *label, *ancestor, *idom;
 	uint32_t *pfirst, *preds;	/* predecessors of k: preds[pfirst[k] ..
-					 * pfirst[k + 1]), as dfs numbers */
+					 * pfirst[k + 1]), as dfs numbers;
+					 * pfirst is the semi array (below) */
 	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *stack, *cursor;	/* DFS only */
 	uint64_t *mark;		/* DFS only: node ids visited (a bitmap small
@@ -107,9 +108,7 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
  * predecessors: they cannot lower a semidominator). */
 static bool gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n, uint32_t N)
 {
-	t->pfirst = calloc((size_t)N + 2, sizeof(uint32_t));
-	if (!t->pfirst)
-		return false;
+	memset(t->pfirst, 0, ((size_t)N + 2) * sizeof(uint32_t));
 	pred_pass(g, t, n, false);
 	for (uint32_t k = 0; k < N; k++)
 		t->pfirst[k + 2] += t->pfirst[k + 1];
@@ -222,32 +221,40 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	free(t.mark);
 	t.cursor = t.stack = NULL;
 	t.mark = NULL;
-	if (!gather_preds(g, &t, n, N)) {
+	/* The predecessor offsets live in the semi array: the loop below
+	 * reads those of k just before it gives k its semidominator. */
+	t.semi = malloc((n + 2) * sizeof(uint32_t));
+	t.pfirst = t.semi;
+	if (!t.semi || !gather_preds(g, &t, n, N)) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	free(t.dfn);
 	t.dfn = NULL;
-	t.semi = malloc(n * sizeof(uint32_t));
 	t.label = malloc(n * sizeof(uint32_t));
-	if (!t.semi || !t.label) {
+	if (!t.label) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	t.linked = N;			/* nothing linked yet */
 
-	for (uint32_t k = 0; k < N; k++) {
-		t.semi[k] = k;
+	for (uint32_t k = 0; k < N; k++)
 		t.label[k] = k;
-	}
 	t.idom[0] = NONE;
 
-	for (uint32_t k = N - 1; k >= 1; k--) {
-		for (uint32_t e = t.pfirst[k]; e < t.pfirst[k + 1]; e++) {
+	/* Numbers above k are done and have their semidominator in semi;
+	 * those up to k are not linked yet, and eval returns them as they
+	 * are: their semidominator is still themselves. */
+	for (uint32_t k = N - 1, end = t.pfirst[N]; k >= 1; k--) {
+		uint32_t start = t.pfirst[k], best = k;
+		for (uint32_t e = start; e < end; e++) {
 			uint32_t u = eval(&t, t.preds[e]);
-			if (t.semi[u] < t.semi[k])
-				t.semi[k] = t.semi[u];
+			uint32_t su = u > k ? t.semi[u] : u;
+			if (su < best)
+				best = su;
 		}
+		end = start;
+		t.semi[k] = best;
 		t.idom[k] = t.ancestor[k];	/* still the parent */
 		t.linked = k;	/* link(parent, k) */
 	}
@@ -270,7 +277,6 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	*norder_ret = N;
 out:
 	free(t.dfn);
-	free(t.pfirst);
 	free(t.preds);
 	free(t.semi);
 	free(t.label);
