@@ -56,8 +56,7 @@ struct rg_graph {
 	uint32_t *first, *edges;	/* forward CSR */
 	uint32_t *edge_words;		/* per edge: the source word holding it
 					 * (until types are inferred) */
-	/* reverse CSR: built for the dominators and freed after them, built
-	 * again on demand (rg_reverse_get) */
+	/* reverse CSR: built on demand (rg_reverse_get), for paths */
 	struct rg_reverse *rev;
 	uint64_t nedges;
 	uint32_t *root_target;		/* per root: object index */
@@ -120,8 +119,7 @@ struct rg_domtree {
 struct rg_reverse {
 	uint32_t *first, *edges;
 };
-/* The graph's reverse edges, built on the first call after the
- * dominators freed them. */
+/* The graph's reverse edges, built on the first call. */
 struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret);
 
 /* The graph's dominator tree, built on the first call. */

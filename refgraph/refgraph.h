@@ -4,9 +4,9 @@
  * Prefix: rg_.
  *
  * Nodes are heap object indexes (hs_heap_objects); edges are stored CSR
- * over 32-bit indexes, forward and reverse.  Edge labels are not stored:
- * they are derived from the source object's type and the pointer's offset
- * when asked (rg_edge_name).
+ * over 32-bit indexes, forward (reverse on demand, for retention paths).
+ * Edge labels are not stored: they are derived from the source object's
+ * type and the pointer's offset when asked (rg_edge_name).
  */
 #ifndef CORESCOPE_REFGRAPH_H
 #define CORESCOPE_REFGRAPH_H
@@ -32,9 +32,9 @@ CS_PUBLIC const char *rg_root_class_name(enum rg_root_class c);
 
 /*
  * Build the graph: scan every object's pointer words, resolve targets
- * (interior pointers included) to object indexes, build forward and
- * reverse CSR, mark from the roots, and compute dominators and retained
- * sizes.  The pointer scan runs in up to `jobs` threads (0: one per
+ * (interior pointers included) to object indexes, build the forward
+ * CSR, infer types, mark from the roots, and compute dominators and
+ * retained sizes.  The pointer scan runs in up to `jobs` threads (0: one per
  * CPU).  The graph borrows program, heap and roots; they must outlive it.
  */
 CS_PUBLIC struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
