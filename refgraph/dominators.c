@@ -70,22 +70,22 @@ struct lt {
 				 * and gathering predecessors only) */
 	uint32_t *vertex;	/* dfs number -> node id */
 	uint32_t *semi, *label, *ancestor, *idom;
-	uint32_t *pfirst, *preds;	/* predecessors of k: preds[pfirst[k] ..
-					 * pfirst[k + 1]), as dfs numbers, empty
-					 * when k has one (its parent); pfirst is
-					 * the semi array (below) */
+	uint32_t *pfirst, *preds;	/* predecessors of k numbered above k:
+					 * preds[pfirst[k] .. pfirst[k + 1]);
+					 * pfirst is the semi array (below) */
+	uint32_t *minpred;	/* the least predecessor of k numbered below
+				 * it (at most its parent); the idom array,
+				 * until k's turn in the semidominator loop */
 	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *stack, *cursor;	/* DFS only */
 	uint64_t *mark;		/* DFS only: node ids visited (a bitmap small
 				 * enough to stay in cache) */
-	uint64_t *multi;	/* gathering only: dfs numbers with more than
-				 * one predecessor */
 };
 
 /* One pass over the successors of the reached nodes, for the counting
- * sort of gather_preds: count each edge at its target, or fill it in
- * where the target has more than one.  By node id, so that the sources'
- * edges are read in order. */
+ * sort of gather_preds: count each edge from a later number at its
+ * target, or fill it in.  By node id, so that the sources' edges are read
+ * in order. */
 static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
 {
 	uint32_t obj0 = rg_obj0(g);
@@ -97,43 +97,38 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 		succs(g, obj0, v, &sc);
 		for (uint32_t j = 0; j < sc.n; j++) {
 			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
-			if (d == NONE)
+			if (d == NONE || k <= d) {
+				if (!fill && k < d && k < t->minpred[d])
+					t->minpred[d] = k;
 				continue;
-			if (!fill)
-				t->pfirst[d + 2]++;
-			else if (t->multi[d / 64] >> (d % 64) & 1)
+			}
+			if (fill)
 				t->preds[t->pfirst[d + 1]++] = k;
+			else
+				t->pfirst[d + 2]++;
 		}
 	}
 }
 
 /* Predecessors in DFS-number space, by counting sort over the successors
  * of the reached nodes (unreached sources are no predecessors: they
- * cannot lower a semidominator).  Only for nodes with more than one: a
- * reached node's DFS parent is one of its predecessors, so a node with
- * one has its parent for semidominator, and its list stays empty.  Most
- * heap objects have a single referrer: this halves the list. */
+ * cannot lower a semidominator).  A predecessor numbered below the node
+ * is not linked yet when the node is processed, and stands for itself:
+ * only the least of those matters, kept in minpred.  The list holds the
+ * ones numbered above, which back and cross edges bring: on heaps about a
+ * third of the edges. */
 static bool gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n, uint32_t N)
 {
 	memset(t->pfirst, 0, ((size_t)N + 2) * sizeof(uint32_t));
-	t->multi = calloc((size_t)N / 64 + 1, sizeof(uint64_t));
-	if (!t->multi)
-		return false;
+	memset(t->minpred, 0xff, (size_t)N * sizeof(uint32_t));
 	pred_pass(g, t, n, false);
-	for (uint32_t k = 0; k < N; k++) {
-		if (t->pfirst[k + 2] > 1)
-			t->multi[k / 64] |= 1ull << (k % 64);
-		else
-			t->pfirst[k + 2] = 0;
+	for (uint32_t k = 0; k < N; k++)
 		t->pfirst[k + 2] += t->pfirst[k + 1];
-	}
 	t->preds = malloc(((size_t)t->pfirst[N + 1] + 1) * sizeof(uint32_t));
 	if (!t->preds)
 		return false;
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
 	pred_pass(g, t, n, true);
-	free(t->multi);
-	t->multi = NULL;
 	return true;
 }
 
@@ -182,8 +177,8 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	/* Memory is the limit on big heaps: at most four arrays of n words
 	 * here at a time (the DFS stack and cursors make way for the
 	 * predecessors, the node-to-number map for semi and label), and the
-	 * predecessors, one word per edge into a node that has more than
-	 * one; two more are the caller's. */
+	 * predecessors, one word per back or cross edge; two more are the
+	 * caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
 	t.dfn = malloc(n * sizeof(uint32_t));
@@ -243,6 +238,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	 * reads those of k just before it gives k its semidominator. */
 	t.semi = malloc((n + 2) * sizeof(uint32_t));
 	t.pfirst = t.semi;
+	t.minpred = t.idom;
 	if (!t.semi || !gather_preds(g, &t, n, N)) {
 		err = &cs_error_nomem;
 		goto out;
@@ -261,11 +257,10 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.idom[0] = NONE;
 
 	/* Numbers above k are done and have their semidominator in semi;
-	 * those up to k are not linked yet, and eval returns them as they
-	 * are: their semidominator is still themselves. */
+	 * those up to k are not linked yet, and eval would return them as
+	 * they are: of those predecessors only the least counts, minpred. */
 	for (uint32_t k = N - 1, end = t.pfirst[N]; k >= 1; k--) {
-		uint32_t start = t.pfirst[k];
-		uint32_t best = start == end ? t.ancestor[k] : k;	/* the parent */
+		uint32_t start = t.pfirst[k], best = t.minpred[k];
 		for (uint32_t e = start; e < end; e++) {
 			uint32_t u = eval(&t, t.preds[e]);
 			uint32_t su = u > k ? t.semi[u] : u;
@@ -303,6 +298,5 @@ out:
 	free(t.stack);
 	free(t.cursor);
 	free(t.mark);
-	free(t.multi);
 	return err;
 }
