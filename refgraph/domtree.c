@@ -2,13 +2,14 @@
  * domtree.c — the dominator tree, laid out once as its depth-first walk.
  *
  * Walks over tens of millions of objects are bound by memory latency:
- * chasing children and reading each object's record costs cache misses
- * in random order.  The walk order, each object's type and the extent of
- * its subtree are computed once, in one such pass; every later walk then
- * reads three arrays front to back.  Children are not stored: those of
- * walk position k are at k+1, pre_end[k+1], ... up to pre_end[k].  A
- * command may release the layout to make room (rg_domtree_release); the
- * next use lays it out again.
+ * chasing children costs cache misses in random order.  The walk order
+ * and the extent of each subtree are computed once, in two passes over
+ * the dominators' order; every later walk reads two arrays front to back.
+ * Children are not stored: those of walk position k are at k+1,
+ * pre_end[k+1], ... up to pre_end[k].  The layout is made with the
+ * dominators (graph.c), before the retained sizes exist, which is when
+ * memory allows its working arrays.  A command may release it to make
+ * room (rg_domtree_release); the next use lays it out again.
  */
 #include "config.h"
 
@@ -21,11 +22,8 @@ void rg_domtree_free(struct rg_domtree *t)
 {
 	if (!t)
 		return;
-	free(t->order);
 	free(t->pre);
-	free(t->pre_type);
 	free(t->pre_end);
-	free(t->pos);
 	free(t->tops);
 	free(t->gfirst);
 	free(t->gtops);
@@ -34,8 +32,9 @@ void rg_domtree_free(struct rg_domtree *t)
 
 /* The live objects by depth in the tree, when the dominators' order is
  * gone (the layout was released): each depth by climbing to the first
- * object whose depth is known, then a counting sort. */
-static bool order_by_depth(const struct rg_graph *g, struct rg_domtree *t)
+ * object whose depth is known, then a counting sort.  NULL when out of
+ * memory. */
+static uint32_t *order_by_depth(const struct rg_graph *g, uint32_t *norder)
 {
 	size_t n = (size_t)g->n + 1;
 	uint32_t *depth = malloc(n * sizeof(*depth));
@@ -67,90 +66,61 @@ static bool order_by_depth(const struct rg_graph *g, struct rg_domtree *t)
 			count[depth[v] + 1]++;
 	for (uint32_t d = 0; d < maxd; d++)
 		count[d + 1] += count[d];
-	t->norder = count[maxd];
+	*norder = count[maxd];
 	for (uint32_t v = 0; v < g->n; v++)
 		if (depth[v] != HS_NONE)
 			path[count[depth[v]]++] = v;
-	t->order = path;
 	free(depth);
 	free(count);
-	return true;
+	return path;
 fail:
 	free(depth);
 	free(path);
-	return false;
+	return NULL;
 }
 
-/* The layout from the live objects in an order that puts each after its
- * immediate dominator (t->order), without children lists: subtree sizes
- * bottom-up, each child's offset among its siblings in index order, then
- * positions top-down.  Four arrays of n words at a time, the size of the
- * result; the walk is the depth-first one that enters children, and the
- * subtrees of objects no object dominates (tops), in index order. */
-static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t)
+/* Two passes over the order, with one array by object besides the result:
+ * subtree sizes bottom-up; then, top-down, each object takes its place at
+ * its dominator's cursor, which moves on by the object's size, and the
+ * object's size becomes its own cursor.  Subtrees under root nodes (tops)
+ * follow one another from position 0. */
+static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, uint32_t *order,
+			      uint32_t norder)
 {
-	const struct hs_object *objs = hs_heap_objects(g->h);
 	const uint32_t *idom = g->idom;
-	size_t n = (size_t)g->n + 1;
-	if (!t->order && !order_by_depth(g, t))
-		return &cs_error_nomem;
-	uint32_t *order = t->order, norder = t->norder;
-	/* by object until the end: size then position; sibling offset; the
-	 * running size of the children so far, then the subtree's end */
-	uint32_t *pos = malloc(n * sizeof(*pos));
-	uint32_t *off = malloc(n * sizeof(*off));
-	uint32_t *end = calloc(n, sizeof(*end));
+	uint32_t *cur = malloc(((size_t)g->n + 1) * sizeof(*cur));
+	t->pre = malloc(((size_t)norder + 1) * sizeof(*t->pre));
+	t->pre_end = malloc(((size_t)norder + 1) * sizeof(*t->pre_end));
 	size_t captops = 0;
-	if (!pos || !off || !end)
+	if (!cur || !t->pre || !t->pre_end)
 		goto nomem;
-	memset(pos, 0xff, n * sizeof(*pos));	/* HS_NONE: dead */
 	for (uint32_t k = 0; k < norder; k++)
-		pos[order[k]] = 1;
+		cur[order[k]] = 1;
 	for (uint32_t k = norder; k-- > 0;) {
-		uint32_t d = idom[order[k]];
+		uint32_t v = order[k], d = idom[v];
 		if (RG_IS_OBJECT(d))
-			pos[d] += pos[order[k]];
+			cur[d] += cur[v];
 	}
 	uint32_t top_end = 0;
-	for (uint32_t v = 0; v < g->n; v++) {
-		if (pos[v] == HS_NONE)
-			continue;
-		uint32_t d = idom[v];
-		if (RG_IS_OBJECT(d)) {
-			off[v] = end[d];
-			end[d] += pos[v];
-			continue;
-		}
-		struct rg_top top = { top_end, RG_IS_GROUP(d) ? d - RG_GROUP_NODE(0) : HS_NONE };
-		if (!CS_PUSH(t->tops, t->ntops, captops, top))
-			goto nomem;
-		off[v] = top_end;
-		top_end += pos[v];
-	}
 	for (uint32_t k = 0; k < norder; k++) {
-		uint32_t v = order[k], d = idom[v];
-		uint32_t p = RG_IS_OBJECT(d) ? pos[d] + 1 + off[v] : off[v];
-		end[v] = p + pos[v];
-		pos[v] = p;
+		uint32_t v = order[k], d = idom[v], size = cur[v], p;
+		if (RG_IS_OBJECT(d)) {
+			p = cur[d];
+			cur[d] += size;
+		} else {
+			struct rg_top top = { top_end, RG_IS_GROUP(d) ? d - RG_GROUP_NODE(0) : HS_NONE };
+			if (!CS_PUSH(t->tops, t->ntops, captops, top))
+				goto nomem;
+			p = top_end;
+			top_end += size;
+		}
+		t->pre[p] = v;
+		t->pre_end[p] = p + size;
+		cur[v] = p + 1;
 	}
-	/* From object order to walk order: order becomes pre, off pre_end. */
-	for (uint32_t v = 0; v < g->n; v++) {
-		if (pos[v] == HS_NONE)
-			continue;
-		order[pos[v]] = v;
-		off[pos[v]] = end[v];
-	}
-	free(end);
-	t->order = NULL;
-	t->pre = order;
-	t->pre_end = off;
-	t->pos = pos;
+	free(cur);
+	free(order);
 	t->npre = norder;
-	t->pre_type = malloc(n * sizeof(*t->pre_type));
-	if (!t->pre_type)
-		return &cs_error_nomem;
-	for (uint32_t k = 0; k < norder; k++)
-		t->pre_type[k] = objs[t->pre[k]].type;
 	/* The subtrees of each group, by counting sort over tops. */
 	t->gfirst = calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
 	t->gtops = malloc(((size_t)t->ntops + 1) * sizeof(*t->gtops));
@@ -166,24 +136,34 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t)
 			t->gtops[t->gfirst[t->tops[i].owner + 1]++] = i;
 	return NULL;
 nomem:
-	free(pos);
-	free(off);
-	free(end);
+	free(cur);
+	free(order);
 	return &cs_error_nomem;
+}
+
+struct cs_error *rg_domtree_build(const struct rg_graph *g, uint32_t *order, uint32_t norder)
+{
+	struct rg_domtree *t = g->domtree;
+	rg_domtree_free(t);
+	struct cs_error *err = build(g, t, order, norder);
+	if (err) {
+		rg_domtree_free(t);
+		return err;
+	}
+	t->built = true;
+	return NULL;
 }
 
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret)
 {
 	struct rg_domtree *t = g->domtree;
-	if (!t)
+	if (!t || !g->idom)
 		return &cs_error_nomem;	/* the graph could not allocate it */
 	if (!t->built) {
-		struct cs_error *err = build(g, t);
-		if (err) {
-			rg_domtree_free(t);
+		uint32_t norder = 0, *order = order_by_depth(g, &norder);
+		struct cs_error *err = order ? rg_domtree_build(g, order, norder) : &cs_error_nomem;
+		if (err)
 			return err;
-		}
-		t->built = true;
 	}
 	*ret = t;
 	return NULL;
@@ -197,15 +177,14 @@ uint32_t rg_domtree_children(const struct rg_domtree *t, uint32_t node, uint32_t
 		uint32_t gr = node - RG_GROUP_NODE(0);
 		for (uint32_t i = t->gfirst[gr]; i < t->gfirst[gr + 1]; i++, n++)
 			if (n < cap)
-				out[n] = t->pre[t->tops[t->gtops[i]].start];
+				out[n] = t->tops[t->gtops[i]].start;
 		return n;
 	}
-	if (!RG_IS_OBJECT(node) || t->pos[node] == HS_NONE)
+	if (node >= t->npre)
 		return 0;
-	uint32_t k = t->pos[node];
-	for (uint32_t c = k + 1; c < t->pre_end[k]; c = t->pre_end[c], n++)
+	for (uint32_t c = node + 1; c < t->pre_end[node]; c = t->pre_end[c], n++)
 		if (n < cap)
-			out[n] = t->pre[c];
+			out[n] = c;
 	return n;
 }
 
@@ -221,25 +200,34 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 	struct cs_error *err = rg_domtree_get(g, &t);
 	if (err)
 		return err;
-	/* Open subtrees, innermost last: walk positions. */
-	uint32_t *open = malloc(((size_t)t->npre + 1) * sizeof(*open));
-	if (!open)
-		return &cs_error_nomem;
+	const struct hs_object *objs = hs_heap_objects(g->h);
+	/* Open subtrees, innermost last: walk position and type.  As deep
+	 * as the tree, which is rarely deep: grown on demand. */
+	struct open { uint32_t k, type; } *open = NULL;
+	size_t capopen = 0;
 	for (uint32_t ti = 0; ti < t->ntops; ti++) {
 		uint32_t owner = t->tops[ti].owner;
 		uint32_t end = ti + 1 < t->ntops ? t->tops[ti + 1].start : t->npre;
 		size_t sp = 0;
 		for (uint32_t k = t->tops[ti].start; k < end; k++) {
-			while (sp && t->pre_end[open[sp - 1]] <= k) {
-				uint32_t c = open[--sp];
-				fn(ctx, t->pre[c], t->pre_type[c], owner, true);
+			while (sp && t->pre_end[open[sp - 1].k] <= k) {
+				sp--;
+				fn(ctx, t->pre[open[sp].k], open[sp].type, owner, true);
 			}
-			fn(ctx, t->pre[k], t->pre_type[k], owner, false);
-			open[sp++] = k;
+			/* the object records are read in random order: ask
+			 * for them a few steps ahead */
+			if (k + 16 < t->npre)
+				__builtin_prefetch(&objs[t->pre[k + 16]]);
+			struct open o = { k, objs[t->pre[k]].type };
+			fn(ctx, t->pre[k], o.type, owner, false);
+			if (!CS_PUSH(open, sp, capopen, o)) {
+				free(open);
+				return &cs_error_nomem;
+			}
 		}
 		while (sp) {
-			uint32_t c = open[--sp];
-			fn(ctx, t->pre[c], t->pre_type[c], owner, true);
+			sp--;
+			fn(ctx, t->pre[open[sp].k], open[sp].type, owner, true);
 		}
 	}
 	free(open);

@@ -459,67 +459,88 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		free(order);
 		return err;
 	}
-	/* Allocated only now: the dominator working arrays are gone.  The
-	 * retained bytes of objects go straight into g->retained, those of
-	 * the super-root, classes and groups into ret. */
+	/* The root nodes (super-root, classes, groups) in preorder, with
+	 * their immediate dominators: few, kept apart and summed last. */
+	uint32_t *rorder = malloc(obj0 * sizeof(*rorder));
+	uint32_t *ridom = malloc(obj0 * sizeof(*ridom));
 	uint64_t *ret = calloc(obj0, sizeof(*ret));
-	g->idom = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->idom));
-	g->retained = malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->retained));
 	g->group_retained = malloc(((size_t)g->ngroups ? g->ngroups : 1) *
 				   sizeof(*g->group_retained));
-	if (!ret || !g->idom || !g->retained || !g->group_retained) {
-		free(idom);
-		free(order);
-		free(ret);
-		return &cs_error_nomem;
+	if (!rorder || !ridom || !ret || !g->group_retained) {
+		err = &cs_error_nomem;
+		goto out;
 	}
+	uint32_t nroot = 0, nlive = 0;
+	for (uint32_t k = 0; k < norder; k++)
+		if (order[k] < obj0)
+			rorder[nroot++] = order[k];
+	memcpy(ridom, idom, obj0 * sizeof(*ridom));
 	/* Everything the DFS reached from the super-root is live: it has an
-	 * immediate dominator.  In index order, so sizes are read in order. */
+	 * immediate dominator.  Objects' entries move down by obj0, in place,
+	 * in node ids. */
 	for (uint32_t i = 0; i < g->n; i++) {
 		uint32_t d = idom[i + obj0];
-		uint64_t size = 0;
-		if (d != UINT32_MAX) {
+		if (d != UINT32_MAX)
 			rg_setbit(g->live, i);
+		idom[i] = d == UINT32_MAX ? HS_NONE
+			: d >= obj0	  ? d - obj0
+			: d == 0	  ? RG_SUPER_ROOT
+			: d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
+					  : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
+	}
+	g->idom = idom;
+	idom = NULL;
+	/* The live objects in preorder: the tree's layout starts from them,
+	 * now, while the memory the retained sizes will take is free. */
+	for (uint32_t k = 0; k < norder; k++)
+		if (order[k] >= obj0)
+			order[nlive++] = order[k] - obj0;
+	err = rg_domtree_build(g, order, nlive);
+	order = NULL;	/* the layout consumed it */
+	g->retained = err ? NULL : malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->retained));
+	if (!err && !g->retained)
+		err = &cs_error_nomem;
+	if (err)
+		goto out;
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint64_t size = 0;
+		if (rg_bit(g->live, i)) {
 			size = hs_object_size(g->h, i);
 			g->totals.live_objects++;
 			g->totals.live_bytes += size;
 		}
 		g->retained[i] = size;
-		g->idom[i] = d == UINT32_MAX ? HS_NONE
-			   : d >= obj0	     ? d - obj0
-			   : d == 0	     ? RG_SUPER_ROOT
-			   : d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
-					     : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
 	}
-	/* Preorder puts every dominator before what it dominates: sum the
-	 * subtrees from the back. */
-	for (uint32_t k = norder; k-- > 1;) {
-		uint32_t v = order[k], d = idom[v];
-		if (d == UINT32_MAX)
-			continue;
-		uint64_t r = v >= obj0 ? g->retained[v - obj0] : ret[v];
-		if (d >= obj0)
-			g->retained[d - obj0] += r;
+	/* Each object's subtree lies behind it in the walk: sum from the
+	 * back, objects into their dominators, tops into their root nodes
+	 * (in ret by node id), then the root nodes into theirs. */
+	const struct rg_domtree *t = g->domtree;
+	for (uint32_t k = t->npre; k-- > 0;) {
+		uint32_t v = t->pre[k], d = g->idom[v];
+		if (RG_IS_OBJECT(d))
+			g->retained[d] += g->retained[v];
 		else
-			ret[d] += r;
+			ret[RG_IS_GROUP(d)   ? 1 + RG_NCLASSES + (d - RG_GROUP_NODE(0))
+			    : RG_IS_CLASS(d) ? 1 + (d - RG_CLASS_NODE(0))
+					     : 0] += g->retained[v];
+	}
+	for (uint32_t k = nroot; k-- > 1;) {
+		uint32_t v = rorder[k], d = ridom[v];
+		if (d != UINT32_MAX)
+			ret[d] += ret[v];
 	}
 	g->total_retained = ret[0];
 	for (int c = 0; c < RG_NCLASSES; c++)
 		g->class_retained[c] = ret[c + 1];
 	for (uint32_t gr = 0; gr < g->ngroups; gr++)
 		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
+out:
 	free(idom);
+	free(order);
+	free(rorder);
+	free(ridom);
 	free(ret);
-	/* The live objects in preorder are what the dominator tree's layout
-	 * starts from (domtree.c): kept, in place, until it is built. */
-	uint32_t nlive = 0;
-	for (uint32_t k = 1; k < norder; k++)
-		if (order[k] >= obj0)
-			order[nlive++] = order[k] - obj0;
-	uint32_t *shrunk = realloc(order, ((size_t)nlive + 1) * sizeof(*order));
-	g->domtree->order = shrunk ? shrunk : order;
-	g->domtree->norder = nlive;
-	return NULL;
+	return err;
 }
 
 struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,

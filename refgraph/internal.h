@@ -67,7 +67,6 @@ struct rg_graph {
 	uint32_t *group_first, *group_targets;
 	uint64_t *pairs;		/* (target << 32 | group) sorted */
 	size_t npairs;
-	uint32_t *group_idom;		/* node ids */
 	uint64_t *live;			/* bitset */
 	uint32_t *idom;			/* per object, in node ids */
 	uint64_t *retained;		/* per object */
@@ -91,19 +90,15 @@ struct rg_group {
 
 /* The dominator tree (domtree.c), laid out as the walk of
  * rg_domtree_walk, so that walks read memory in order instead of chasing
- * children: 16 bytes per object. */
+ * children: 8 bytes per object. */
 struct rg_domtree {
 	bool built;
-	/* Until it is built: the live objects, each after its immediate
-	 * dominator (the dominators' DFS preorder). */
-	uint32_t *order;
-	uint32_t norder;
 	/* Live objects in walk order (each before what it dominates):
-	 * pre[k] is the object, pre_type[k] its type id, pre_end[k] one past
-	 * the last position of its subtree; pos[obj] is k, or HS_NONE for a
-	 * dead object. */
+	 * pre[k] is the object, pre_end[k] one past the last position of its
+	 * subtree.  The children of position k are k + 1, pre_end[k + 1], ...
+	 * up to pre_end[k]. */
 	uint32_t npre;
-	uint32_t *pre, *pre_type, *pre_end, *pos;
+	uint32_t *pre, *pre_end;
 	/* The subtrees of objects not dominated by an object, in walk order:
 	 * the first starts at pre position tops[t].start; owner is the root
 	 * group that alone keeps it alive, or HS_NONE. */
@@ -122,12 +117,16 @@ struct rg_reverse {
 /* The graph's reverse edges, built on the first call. */
 struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret);
 
-/* The graph's dominator tree, built on the first call. */
+/* Lay the dominator tree out from g->idom and the live objects in an
+ * order that puts each after its immediate dominator (order, norder: the
+ * dominators' DFS preorder); order is freed.  Siblings come in that order. */
+struct cs_error *rg_domtree_build(const struct rg_graph *g, uint32_t *order, uint32_t norder);
+/* The graph's dominator tree; laid out again if it was released. */
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);
-/* The children of a node (an object or a group node) in the dominator
- * tree, in object index order: their count, and the first cap of them in
- * out. */
+/* The children of a tree node in walk order, as walk positions: node is a
+ * walk position or a group node.  Their count, and the first cap of them
+ * in out. */
 uint32_t rg_domtree_children(const struct rg_domtree *t, uint32_t node, uint32_t *out,
 			     uint32_t cap);
 

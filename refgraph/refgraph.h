@@ -101,15 +101,17 @@ CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_clas
  * false) before the objects it dominates, fn(obj, type, owner, true)
  * after them.  type is the object's type id; owner is the root group that
  * alone keeps the subtree alive, HS_NONE when several roots share it.
- * O(objects), iterative; the first walk lays the tree out in arrays
- * (16 bytes per object, kept with the graph), later walks read them in
- * order. */
+ * Siblings come in the order the dominators' depth-first search reached
+ * them.  O(objects), iterative; it reads the tree's layout (8 bytes per
+ * object, made with the dominators) in order. */
 typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint32_t owner,
 			   bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
-/* Free the dominator tree's walk layout (16 bytes per object) until the
- * next call that needs it lays it out again. */
+/* Free the dominator tree's walk layout (8 bytes per object) until the
+ * next call that needs it lays it out again, from the immediate
+ * dominators; that costs more memory than the first layout did, when the
+ * retained sizes did not exist yet. */
 CS_PUBLIC void rg_domtree_release(const struct rg_graph *g);
 
 /* Per type (id 0: untyped objects). */

@@ -98,7 +98,10 @@ struct type_cand {
 	uint64_t owned_by_suspects;	/* outermost ones under a root suspect */
 	uint64_t covered;		/* outermost ones inside a better candidate */
 	uint64_t stack_instances;	/* held by one goroutine's stack */
-	uint32_t example_g;
+	uint32_t example_g;		/* the goroutine of the outermost one
+					 * of those that retains the most */
+	uint32_t example_obj;
+	uint64_t example_retained;
 	uint32_t active;		/* instances on the current path */
 };
 
@@ -132,12 +135,19 @@ static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint32_t owner, b
 		return;
 	}
 	c->instances++;
-	if (owner != HS_NONE && group_goroutine(w->s, owner) != HS_NONE) {
-		if (!c->stack_instances++)
-			c->example_g = group_goroutine(w->s, owner);
-	}
+	uint32_t gi = owner != HS_NONE ? group_goroutine(w->s, owner) : HS_NONE;
+	if (gi != HS_NONE)
+		c->stack_instances++;
 	if (c->active++ == 0) {
 		uint64_t r = rg_retained(w->s->graph, obj);
+		/* the example does not depend on the order of the walk */
+		if (gi != HS_NONE &&
+		    (c->example_g == HS_NONE || r > c->example_retained ||
+		     (r == c->example_retained && obj < c->example_obj))) {
+			c->example_g = gi;
+			c->example_obj = obj;
+			c->example_retained = r;
+		}
 		bool by_root = false, inside = false;
 		for (size_t k = 0; owner != HS_NONE && k < w->ns; k++)
 			by_root |= w->sus[k].group == owner;
