@@ -272,4 +272,10 @@ static inline bool cs_add_overflow(uint64_t a, uint64_t b, uint64_t *ret)
 /* Format a byte count in IEC units ("1.0 MiB"); buf needs 32 bytes. */
 CS_PUBLIC const char *cs_fmt_size(uint64_t bytes, char buf[32]);
 
+/* Run fn(arg, k) in n threads at once: k = 0 in the calling thread, 1 ..
+ * in threads started for it (fewer if some cannot start, at most
+ * CS_MAX_THREADS).  Returns when all are done, with the number that ran. */
+#define CS_MAX_THREADS 16
+CS_PUBLIC unsigned cs_run_threads(unsigned n, void (*fn)(void *arg, unsigned k), void *arg);
+
 #endif /* CORESCOPE_CS_H */

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -341,4 +342,37 @@ const char *cs_fmt_size(uint64_t bytes, char buf[32])
 	}
 	snprintf(buf, 32, "%.1f %s", v, units[u]);
 	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Threads                                                             */
+/* ------------------------------------------------------------------ */
+
+struct thread_arg {
+	void (*fn)(void *arg, unsigned k);
+	void *arg;
+	unsigned k;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *t = p;
+	t->fn(t->arg, t->k);
+	return NULL;
+}
+
+unsigned cs_run_threads(unsigned n, void (*fn)(void *arg, unsigned k), void *arg)
+{
+	pthread_t tid[CS_MAX_THREADS];
+	struct thread_arg ta[CS_MAX_THREADS];
+	unsigned started = 1;
+	for (unsigned k = 1; k < n && k < CS_MAX_THREADS; k++, started++) {
+		ta[k] = (struct thread_arg){ fn, arg, k };
+		if (pthread_create(&tid[k], NULL, thread_main, &ta[k]) != 0)
+			break;
+	}
+	fn(arg, 0);
+	for (unsigned k = 1; k < started; k++)
+		pthread_join(tid[k], NULL);
+	return started;
 }

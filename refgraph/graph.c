@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -107,6 +106,7 @@ struct scan_chunk {
 	uint32_t lo, hi;
 	struct edge_ctx c;
 	uint64_t unreadable;
+	uint64_t base;		/* where its edges go in the graph's */
 };
 
 struct scan_work {
@@ -116,6 +116,7 @@ struct scan_work {
 	atomic_uint next;
 	atomic_uint scanned;	/* objects of the finished chunks */
 	atomic_bool nomem;
+	const struct cs_progress *prog;	/* the calling thread's */
 };
 
 static void scan_chunk_run(struct scan_work *w, struct scan_chunk *ch,
@@ -164,13 +165,38 @@ static void scan_work_run(struct scan_work *w, const struct cs_progress *prog)
 	}
 }
 
-static void *scan_thread(void *arg)
+/* The calling thread (k = 0) reports progress. */
+static void scan_thread(void *arg, unsigned k)
 {
-	scan_work_run(arg, NULL);
-	return NULL;
+	struct scan_work *w = arg;
+	scan_work_run(w, k == 0 ? w->prog : NULL);
 }
 
-#define MAX_SCAN_THREADS 16
+/* Copy finished chunks, taken in turn, into the graph's edge arrays
+ * (w->next counts again from 0), and free them.  Several threads at a
+ * time: the copy is bound by faulting in the new pages. */
+static void join_thread(void *arg, unsigned k)
+{
+	(void)k;
+	struct scan_work *w = arg;
+	struct rg_graph *g = w->g;
+	for (;;) {
+		unsigned c = atomic_fetch_add(&w->next, 1);
+		if (c >= w->nchunks)
+			return;
+		struct scan_chunk *ch = &w->chunks[c];
+		if (ch->c.n) {
+			memcpy(g->edges + ch->base, ch->c.edges, ch->c.n * sizeof(*g->edges));
+			memcpy(g->edge_words + ch->base, ch->c.words,
+			       ch->c.n * sizeof(*g->edge_words));
+		}
+		free(ch->c.edges);
+		free(ch->c.words);
+		ch->c.edges = ch->c.words = NULL;
+		for (uint32_t i = ch->lo; i < ch->hi; i++)
+			g->first[i] += (uint32_t)ch->base;
+	}
+}
 
 static unsigned scan_threads(unsigned jobs, uint32_t n)
 {
@@ -182,7 +208,7 @@ static unsigned scan_threads(unsigned jobs, uint32_t n)
 	uint32_t by_size = n / (1u << 20) + 1;
 	if (jobs > by_size)
 		jobs = by_size;
-	return jobs > MAX_SCAN_THREADS ? MAX_SCAN_THREADS : jobs;
+	return jobs > CS_MAX_THREADS ? CS_MAX_THREADS : jobs;
 }
 
 static void free_chunks(struct scan_chunk *chunks, uint32_t n)
@@ -207,7 +233,7 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 	if (nt > 1)
 		hs_heap_prepare_scan(g->h);
 	uint32_t nchunks = nt > 1 ? 64 * nt : 1;
-	struct scan_work w = { .g = g, .nchunks = nchunks };
+	struct scan_work w = { .g = g, .nchunks = nchunks, .prog = prog };
 	w.chunks = calloc(nchunks, sizeof(*w.chunks));
 	if (!w.chunks)
 		return &cs_error_nomem;
@@ -218,18 +244,12 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 	atomic_init(&w.next, 0);
 	atomic_init(&w.scanned, 0);
 	atomic_init(&w.nomem, false);
-	pthread_t tid[MAX_SCAN_THREADS];
-	unsigned started = 1;
-	for (unsigned k = 1; k < nt; k++, started++)
-		if (pthread_create(&tid[k], NULL, scan_thread, &w) != 0)
-			break;
-	scan_work_run(&w, prog);	/* with fewer threads if some did not start */
-	for (unsigned k = 1; k < started; k++)
-		pthread_join(tid[k], NULL);
+	unsigned started = cs_run_threads(nt, scan_thread, &w);
 
 	cs_progress_report(prog, "joining edges", 0, 0);
 	uint64_t total = 0, unreadable = 0;
 	for (uint32_t k = 0; k < nchunks; k++) {
+		w.chunks[k].base = total;
 		total += w.chunks[k].c.n;
 		unreadable += w.chunks[k].unreadable;
 	}
@@ -252,26 +272,14 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 				       "out of memory (or more than 4 billion edges) after %llu edges",
 				       (unsigned long long)total);
 	}
+	g->edges = edges;
+	g->edge_words = words;
 	if (nchunks > 1) {
-		uint64_t base = 0;
-		for (uint32_t k = 0; k < nchunks; k++) {
-			struct scan_chunk *ch = &w.chunks[k];
-			if (ch->c.n) {
-				memcpy(edges + base, ch->c.edges, ch->c.n * sizeof(*edges));
-				memcpy(words + base, ch->c.words, ch->c.n * sizeof(*words));
-			}
-			free(ch->c.edges);
-			free(ch->c.words);
-			ch->c.edges = ch->c.words = NULL;
-			for (uint32_t i = ch->lo; i < ch->hi; i++)
-				g->first[i] += (uint32_t)base;
-			base += ch->c.n;
-		}
+		atomic_store(&w.next, 0);
+		cs_run_threads(started, join_thread, &w);
 	}
 	free_chunks(w.chunks, nchunks);
 	g->first[g->n] = (uint32_t)total;
-	g->edges = edges;
-	g->edge_words = words;
 	g->nedges = total;
 	if (unreadable)
 		cs_warn(cw_core_warnings(hs_program_core(g->p)), true,
