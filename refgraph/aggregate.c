@@ -16,14 +16,16 @@ struct totals_walk {
 	uint32_t *active;	/* per type: ancestors on the path with it */
 };
 
-static void totals_visit(void *ctx, uint32_t v, uint32_t type, uint32_t owner, bool exit)
+static void totals_visit(void *ctx, uint32_t v, uint32_t type, uint64_t retained,
+			 uint32_t owner, bool exit)
 {
+	(void)v;
 	(void)owner;
 	struct totals_walk *w = ctx;
 	if (exit)
 		w->active[type]--;
 	else if (w->active[type]++ == 0)
-		w->t[type].retained += w->g->retained[v];
+		w->t[type].retained += retained;
 }
 
 struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total **ret,

@@ -201,9 +201,13 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 	if (err)
 		return err;
 	const struct hs_object *objs = hs_heap_objects(g->h);
-	/* Open subtrees, innermost last: walk position and type.  As deep
-	 * as the tree, which is rarely deep: grown on demand. */
-	struct open { uint32_t k, type; } *open = NULL;
+	const uint64_t *retained = g->retained;
+	/* Open subtrees, innermost last.  As deep as the tree, which is
+	 * rarely deep: grown on demand. */
+	struct open {
+		uint32_t k, type;
+		uint64_t retained;
+	} *open = NULL;
 	size_t capopen = 0;
 	for (uint32_t ti = 0; ti < t->ntops; ti++) {
 		uint32_t owner = t->tops[ti].owner;
@@ -212,14 +216,18 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 		for (uint32_t k = t->tops[ti].start; k < end; k++) {
 			while (sp && t->pre_end[open[sp - 1].k] <= k) {
 				sp--;
-				fn(ctx, t->pre[open[sp].k], open[sp].type, owner, true);
+				fn(ctx, t->pre[open[sp].k], open[sp].type, open[sp].retained, owner,
+				   true);
 			}
-			/* the object records are read in random order: ask
-			 * for them a few steps ahead */
-			if (k + 16 < t->npre)
+			/* the objects' records and retained sizes are read in
+			 * random order: ask for them a few steps ahead */
+			if (k + 16 < t->npre) {
 				__builtin_prefetch(&objs[t->pre[k + 16]]);
-			struct open o = { k, objs[t->pre[k]].type };
-			fn(ctx, t->pre[k], o.type, owner, false);
+				__builtin_prefetch(&retained[t->pre[k + 16]]);
+			}
+			uint32_t v = t->pre[k];
+			struct open o = { k, objs[v].type, retained[v] };
+			fn(ctx, v, o.type, o.retained, owner, false);
 			if (!CS_PUSH(open, sp, capopen, o)) {
 				free(open);
 				return &cs_error_nomem;
@@ -227,7 +235,7 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 		}
 		while (sp) {
 			sp--;
-			fn(ctx, t->pre[open[sp].k], open[sp].type, owner, true);
+			fn(ctx, t->pre[open[sp].k], open[sp].type, open[sp].retained, owner, true);
 		}
 	}
 	free(open);

@@ -97,15 +97,16 @@ CS_PUBLIC uint32_t rg_root_group(const struct rg_graph *g, size_t r);
 /* Retained bytes of a root class / of everything (RG_NCLASSES). */
 CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c);
 
-/* Visit every live object in dominator-tree order: fn(obj, type, owner,
- * false) before the objects it dominates, fn(obj, type, owner, true)
- * after them.  type is the object's type id; owner is the root group that
+/* Visit every live object in dominator-tree order: fn(obj, type,
+ * retained, owner, false) before the objects it dominates, fn(obj, type,
+ * retained, owner, true) after them.  type is the object's type id,
+ * retained its retained bytes (rg_retained); owner is the root group that
  * alone keeps the subtree alive, HS_NONE when several roots share it.
  * Siblings come in the order the dominators' depth-first search reached
  * them.  O(objects), iterative; it reads the tree's layout (8 bytes per
  * object, made with the dominators) in order. */
-typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint32_t owner,
-			   bool exit);
+typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint64_t retained,
+			   uint32_t owner, bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
 /* Free the dominator tree's walk layout (8 bytes per object) until the

@@ -123,7 +123,8 @@ static int cand_cmp(const void *a, const void *b)
 	return x->total->type < y->total->type ? -1 : x->total->type > y->total->type;
 }
 
-static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint32_t owner, bool exit)
+static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint64_t r, uint32_t owner,
+		       bool exit)
 {
 	struct type_walk *w = ctx;
 	if (type >= w->ntypes || !w->cand_of_type[type])
@@ -139,7 +140,6 @@ static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint32_t owner, b
 	if (gi != HS_NONE)
 		c->stack_instances++;
 	if (c->active++ == 0) {
-		uint64_t r = rg_retained(w->s->graph, obj);
 		/* the example does not depend on the order of the walk */
 		if (gi != HS_NONE &&
 		    (c->example_g == HS_NONE || r > c->example_retained ||
