@@ -18,6 +18,10 @@
 
 #include "internal.h"
 
+/* How many steps ahead the passes over the order ask for what they will
+ * read at random. */
+#define AHEAD 16
+
 void rg_domtree_free(struct rg_domtree *t)
 {
 	if (!t)
@@ -96,13 +100,29 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 		goto nomem;
 	for (uint32_t k = 0; k < norder; k++)
 		cur[order[k]] = 1;
+	/* Random reads by object: asked for ahead, the dominator's entry
+	 * once the object's idom has arrived. */
 	for (uint32_t k = norder; k-- > 0;) {
+		if (k >= 2 * AHEAD) {
+			uint32_t far = order[k - 2 * AHEAD], near = idom[order[k - AHEAD]];
+			__builtin_prefetch(&idom[far]);
+			__builtin_prefetch(&cur[far]);
+			if (RG_IS_OBJECT(near))
+				__builtin_prefetch(&cur[near]);
+		}
 		uint32_t v = order[k], d = idom[v];
 		if (RG_IS_OBJECT(d))
 			cur[d] += cur[v];
 	}
 	uint32_t top_end = 0;
 	for (uint32_t k = 0; k < norder; k++) {
+		if (k + 2 * AHEAD < norder) {
+			uint32_t far = order[k + 2 * AHEAD], near = idom[order[k + AHEAD]];
+			__builtin_prefetch(&idom[far]);
+			__builtin_prefetch(&cur[far]);
+			if (RG_IS_OBJECT(near))
+				__builtin_prefetch(&cur[near]);
+		}
 		uint32_t v = order[k], d = idom[v], size = cur[v], p;
 		if (RG_IS_OBJECT(d)) {
 			p = cur[d];

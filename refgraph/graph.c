@@ -524,6 +524,14 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	 * (in ret by node id), then the root nodes into theirs. */
 	const struct rg_domtree *t = g->domtree;
 	for (uint32_t k = t->npre; k-- > 0;) {
+		/* random reads by object, asked for ahead */
+		if (k >= 32) {
+			uint32_t far = t->pre[k - 32], near = g->idom[t->pre[k - 16]];
+			__builtin_prefetch(&g->idom[far]);
+			__builtin_prefetch(&g->retained[far]);
+			if (RG_IS_OBJECT(near))
+				__builtin_prefetch(&g->retained[near]);
+		}
 		uint32_t v = t->pre[k], d = g->idom[v];
 		if (RG_IS_OBJECT(d))
 			g->retained[d] += g->retained[v];
