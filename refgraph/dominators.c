@@ -123,19 +123,27 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
  * only the least of those matters, kept in minpred.  The list holds the
  * ones numbered above, which back and cross edges bring: on heaps about a
  * third of the edges. */
-static bool gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n, uint32_t N)
+static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n,
+				     uint32_t N)
 {
 	memset(t->pfirst, 0, ((size_t)N + 2) * sizeof(uint32_t));
 	memset(t->minpred, 0xff, (size_t)N * sizeof(uint32_t));
 	pred_pass(g, t, n, false);
-	for (uint32_t k = 0; k < N; k++)
-		t->pfirst[k + 2] += t->pfirst[k + 1];
-	t->preds = malloc(((size_t)t->pfirst[N + 1] + 1) * sizeof(uint32_t));
+	/* One count per edge, each below 2^32; their sum might not be. */
+	uint64_t total = 0;
+	for (uint32_t k = 0; k < N; k++) {
+		total += t->pfirst[k + 2];
+		if (total >= NONE)
+			return cs_error_create(CS_ERR_UNSUPPORTED,
+					       "graph too large: more than 4 billion back edges");
+		t->pfirst[k + 2] = (uint32_t)total;
+	}
+	t->preds = malloc(((size_t)total + 1) * sizeof(uint32_t));
 	if (!t->preds)
-		return false;
+		return &cs_error_nomem;
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
 	pred_pass(g, t, n, true);
-	return true;
+	return NULL;
 }
 
 /* Path compression without a stack: going up, each ancestor pointer of
@@ -245,10 +253,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.semi = malloc((n + 2) * sizeof(uint32_t));
 	t.pfirst = t.semi;
 	t.minpred = t.idom;
-	if (!t.semi || !gather_preds(g, &t, n, N)) {
-		err = &cs_error_nomem;
+	err = t.semi ? gather_preds(g, &t, n, N) : &cs_error_nomem;
+	if (err)
 		goto out;
-	}
 	free(t.dfn);
 	t.dfn = NULL;
 	t.label = malloc(n * sizeof(uint32_t));
