@@ -324,6 +324,10 @@ struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_revers
 {
 	struct rg_reverse *r = g->rev;
 	if (!r->first) {
+		/* They take the room of the dominator tree's layout, which
+		 * the next walk makes again: the commands that follow paths
+		 * are done walking by then. */
+		rg_domtree_release(g);
 		struct cs_error *err = reverse_build(g, r);
 		if (err)
 			return err;

@@ -114,7 +114,8 @@ struct rg_domtree {
 struct rg_reverse {
 	uint32_t *first, *edges;
 };
-/* The graph's reverse edges, built on the first call. */
+/* The graph's reverse edges, built on the first call, in place of the
+ * dominator tree's layout (rg_domtree_release). */
 struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret);
 
 /* Lay the dominator tree out from g->idom and the live objects in an
@@ -124,6 +125,11 @@ struct cs_error *rg_domtree_build(const struct rg_graph *g, uint32_t *order, uin
 /* The graph's dominator tree; laid out again if it was released. */
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);
+/* Free the dominator tree's layout (8 bytes per object) until the next
+ * walk lays it out again, from the immediate dominators; that costs more
+ * memory than the first layout did, when the retained sizes did not
+ * exist yet. */
+void rg_domtree_release(const struct rg_graph *g);
 /* The children of a tree node in walk order, as walk positions: node is a
  * walk position or a group node.  Their count, and the first cap of them
  * in out. */

@@ -104,16 +104,12 @@ CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_clas
  * alone keeps the subtree alive, HS_NONE when several roots share it.
  * Siblings come in the order the dominators' depth-first search reached
  * them.  O(objects), iterative; it reads the tree's layout (8 bytes per
- * object, made with the dominators) in order. */
+ * object, made with the dominators; given up for reverse edges when paths
+ * are asked for, and made again) in order. */
 typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint64_t retained,
 			   uint32_t owner, bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
-/* Free the dominator tree's walk layout (8 bytes per object) until the
- * next call that needs it lays it out again, from the immediate
- * dominators; that costs more memory than the first layout did, when the
- * retained sizes did not exist yet. */
-CS_PUBLIC void rg_domtree_release(const struct rg_graph *g);
 
 /* Per type (id 0: untyped objects). */
 struct rg_type_total {

@@ -200,8 +200,8 @@ static int run_leaks(struct cli *cli)
 	}
 	/* Types whose outermost objects together keep the share, when no
 	 * single root does (thousands of goroutines each holding a buffer):
-	 * computed before the suspects' paths, so that the dominator tree's
-	 * layout can make room for the reverse edges the paths need. */
+	 * computed before the suspects' paths, whose reverse edges take the
+	 * room of the dominator tree's layout. */
 	struct rg_type_total *tt = NULL;
 	size_t ntt = 0;
 	cs_progress_report(&s.report, "type totals", 0, 0);
@@ -228,7 +228,6 @@ static int run_leaks(struct cli *cli)
 		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");
 		tw.ncand = 0;
 	}
-	rg_domtree_release(s.graph);
 	cs_progress_report(&s.report, "retention paths", 0, 0);
 
 	struct json j;
