@@ -85,6 +85,9 @@ struct cs_error *rg_chains_build(const struct rg_graph *g, rg_label_fn label, vo
 	cs_map64_init(&b.index);
 	struct cs_error *err = NULL;
 	uint32_t *stack = NULL;
+	/* The chains follow the immediate dominators; their arrays take the
+	 * room of the tree's layout, which a later walk makes again. */
+	rg_domtree_release(g);
 	c->of_object = malloc(((size_t)g->n + 1) * sizeof(*c->of_object));
 	c->of_group = malloc(((size_t)g->ngroups + 1) * sizeof(*c->of_group));
 	stack = malloc(((size_t)g->n + 1) * sizeof(*stack));
