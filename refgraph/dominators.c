@@ -24,8 +24,6 @@
 #include "internal.h"
 
 #define NONE UINT32_MAX
-/* How many edges ahead pred_pass asks for a target's number. */
-#define PREFETCH 32
 
 /* Successors of a node id: either a contiguous range of node ids
  * (super-root and classes) or a list of object indexes. */
@@ -87,11 +85,11 @@ struct lt {
 /* One pass over the successors of the reached nodes, for the counting
  * sort of gather_preds: count each edge from a later number at its
  * target, or fill it in.  By node id, so that the sources' edges are read
- * in order; the targets' numbers are random reads, asked for ahead. */
+ * in order; the targets' numbers are random reads, asked for ahead
+ * (two RG_AHEAD: an edge is a few instructions). */
 static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
 {
 	uint32_t obj0 = rg_obj0(g);
-	const uint32_t *edges_end = g->edges + g->first[g->nobj];
 	for (uint32_t v = 0; v < n; v++) {
 		uint32_t k = t->dfn[v];
 		if (k == NONE)
@@ -99,8 +97,11 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 		struct succ sc = { 0 };
 		succs(g, obj0, v, &sc);
 		for (uint32_t j = 0; j < sc.n; j++) {
-			if (v >= obj0 && sc.list + j + PREFETCH < edges_end)
-				__builtin_prefetch(&t->dfn[sc.list[j + PREFETCH] + obj0]);
+			if (v >= obj0) {
+				size_t ahead = g->first[v - obj0] + (size_t)j + 2 * RG_AHEAD;
+				if (ahead < g->first[g->nobj])
+					__builtin_prefetch(&t->dfn[g->edges[ahead] + obj0]);
+			}
 			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
 			if (d == NONE || k == d)
 				continue;

@@ -18,9 +18,6 @@
 
 #include "internal.h"
 
-/* How many steps ahead the passes over the order ask for what they will
- * read at random. */
-#define AHEAD 16
 
 void rg_domtree_free(struct rg_domtree *t)
 {
@@ -103,8 +100,8 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 	/* Random reads by object: asked for ahead, the dominator's entry
 	 * once the object's idom has arrived. */
 	for (uint32_t k = norder; k-- > 0;) {
-		if (k >= 2 * AHEAD) {
-			uint32_t far = order[k - 2 * AHEAD], near = idom[order[k - AHEAD]];
+		if (k >= 2 * RG_AHEAD) {
+			uint32_t far = order[k - 2 * RG_AHEAD], near = idom[order[k - RG_AHEAD]];
 			__builtin_prefetch(&idom[far]);
 			__builtin_prefetch(&cur[far]);
 			if (RG_IS_OBJECT(near))
@@ -116,8 +113,8 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 	}
 	uint32_t top_end = 0;
 	for (uint32_t k = 0; k < norder; k++) {
-		if (k + 2 * AHEAD < norder) {
-			uint32_t far = order[k + 2 * AHEAD], near = idom[order[k + AHEAD]];
+		if (k + 2 * RG_AHEAD < norder) {
+			uint32_t far = order[k + 2 * RG_AHEAD], near = idom[order[k + RG_AHEAD]];
 			__builtin_prefetch(&idom[far]);
 			__builtin_prefetch(&cur[far]);
 			if (RG_IS_OBJECT(near))
@@ -241,9 +238,9 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 			}
 			/* the objects' records and retained sizes are read in
 			 * random order: ask for them a few steps ahead */
-			if (k + 16 < t->npre) {
-				__builtin_prefetch(&objs[t->pre[k + 16]]);
-				__builtin_prefetch(&retained[t->pre[k + 16]]);
+			if (k + RG_AHEAD < t->npre) {
+				__builtin_prefetch(&objs[t->pre[k + RG_AHEAD]]);
+				__builtin_prefetch(&retained[t->pre[k + RG_AHEAD]]);
 			}
 			uint32_t v = t->pre[k];
 			struct open o = { k, objs[v].type, retained[v] };

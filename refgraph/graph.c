@@ -443,6 +443,23 @@ static struct cs_error *build_roots(struct rg_graph *g)
 /* Dominators, liveness, retained sizes                                 */
 /* ------------------------------------------------------------------ */
 
+/* The dominator graph numbers its root nodes 0 (the super-root), 1 ..
+ * RG_NCLASSES (the classes), then the groups; the tree names them
+ * RG_SUPER_ROOT, RG_CLASS_NODE and RG_GROUP_NODE.  Both ways: */
+static uint32_t root_node(uint32_t id)
+{
+	return id == 0		   ? RG_SUPER_ROOT
+	       : id <= RG_NCLASSES ? RG_CLASS_NODE(id - 1)
+				   : RG_GROUP_NODE(id - 1 - RG_NCLASSES);
+}
+
+static uint32_t root_node_id(uint32_t node)
+{
+	return RG_IS_GROUP(node)   ? 1 + RG_NCLASSES + (node - RG_GROUP_NODE(0))
+	       : RG_IS_CLASS(node) ? 1 + (node - RG_CLASS_NODE(0))
+				   : 0;
+}
+
 static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_progress *prog)
 {
 	cs_progress_report(prog, "computing dominators", 0, 0);
@@ -494,11 +511,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		uint32_t d = idom[i + obj0];
 		if (d != UINT32_MAX)
 			rg_setbit(g->live, i);
-		idom[i] = d == UINT32_MAX ? HS_NONE
-			: d >= obj0	  ? d - obj0
-			: d == 0	  ? RG_SUPER_ROOT
-			: d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
-					  : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
+		idom[i] = d == UINT32_MAX ? HS_NONE : d >= obj0 ? d - obj0 : root_node(d);
 	}
 	g->idom = idom;
 	idom = NULL;
@@ -529,8 +542,8 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	const struct rg_domtree *t = g->domtree;
 	for (uint32_t k = t->npre; k-- > 0;) {
 		/* random reads by object, asked for ahead */
-		if (k >= 32) {
-			uint32_t far = t->pre[k - 32], near = g->idom[t->pre[k - 16]];
+		if (k >= 2 * RG_AHEAD) {
+			uint32_t far = t->pre[k - 2 * RG_AHEAD], near = g->idom[t->pre[k - RG_AHEAD]];
 			__builtin_prefetch(&g->idom[far]);
 			__builtin_prefetch(&g->retained[far]);
 			if (RG_IS_OBJECT(near))
@@ -540,9 +553,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		if (RG_IS_OBJECT(d))
 			g->retained[d] += g->retained[v];
 		else
-			ret[RG_IS_GROUP(d)   ? 1 + RG_NCLASSES + (d - RG_GROUP_NODE(0))
-			    : RG_IS_CLASS(d) ? 1 + (d - RG_CLASS_NODE(0))
-					     : 0] += g->retained[v];
+			ret[root_node_id(d)] += g->retained[v];
 	}
 	for (uint32_t k = nroot; k-- > 1;) {
 		uint32_t v = rorder[k], d = ridom[v];

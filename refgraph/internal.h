@@ -24,6 +24,10 @@ struct rg_domgraph {
 	const uint32_t *group_targets;		/* object indexes */
 };
 
+/* How many steps ahead the passes over tens of millions of objects ask
+ * for what they will read at random (__builtin_prefetch). */
+#define RG_AHEAD 16
+
 /* The first index in pairs (sorted target << 32 | group) whose target is
  * at least t: where the groups pointing at object t start. */
 static inline size_t rg_pairs_lower(const uint64_t *pairs, size_t npairs, uint32_t t)

@@ -15,7 +15,6 @@
 /* A child moves the search down while it holds this share of its
  * parent's retained bytes. */
 #define DESCEND_SHARE 0.8
-#define MAX_ELEMENT_TYPES 8
 #define MAX_CHAIN 4096
 
 /* Tree nodes here are walk positions in the dominator tree's layout, or
@@ -67,14 +66,9 @@ static uint32_t largest_child(const struct rg_graph *g, const struct rg_domtree 
 	return best;
 }
 
-struct etype {
-	uint32_t type;
-	uint64_t count, retained;
-};
-
 static int etype_by_retained(const void *a, const void *b)
 {
-	const struct etype *x = a, *y = b;
+	const struct rg_element_type *x = a, *y = b;
 	if (x->retained != y->retained)
 		return x->retained > y->retained ? -1 : 1;
 	return x->type < y->type ? -1 : x->type > y->type;
@@ -89,7 +83,7 @@ static bool element_types(const struct rg_graph *g, const struct rg_domtree *t,
 	const struct hs_object *objs = hs_heap_objects(g->h);
 	struct cs_map64 row;
 	cs_map64_init(&row);
-	struct etype *e = NULL;
+	struct rg_element_type *e = NULL;
 	size_t ne = 0, cap = 0;
 	bool ok = false;
 	for (uint32_t k = 0; k < c->n; k++) {
@@ -97,7 +91,7 @@ static bool element_types(const struct rg_graph *g, const struct rg_domtree *t,
 		uint32_t r = cs_map64_get(&row, type);
 		if (r == CS_MAP64_NONE) {
 			r = (uint32_t)ne;
-			struct etype x = { type, 0, 0 };
+			struct rg_element_type x = { type, 0, 0 };
 			if (!CS_PUSH(e, ne, cap, x) || !cs_map64_put(&row, type, r))
 				goto out;
 		}
@@ -105,10 +99,8 @@ static bool element_types(const struct rg_graph *g, const struct rg_domtree *t,
 		e[r].retained += g->retained[v];
 	}
 	cs_sort(e, ne, sizeof(*e), etype_by_retained);
-	s->nelements = 0;
-	for (size_t k = 0; k < ne && k < sizeof(s->elements) / sizeof(s->elements[0]); k++)
-		s->elements[s->nelements++] =
-			(struct rg_element_type){ e[k].type, e[k].count, e[k].retained };
+	s->nelements = (uint32_t)(ne < CS_ARRAY_SIZE(s->elements) ? ne : CS_ARRAY_SIZE(s->elements));
+	memcpy(s->elements, e, s->nelements * sizeof(*e));
 	ok = true;
 out:
 	free(e);
