@@ -100,7 +100,8 @@ static bool element_types(const struct rg_graph *g, const struct rg_domtree *t,
 	}
 	cs_sort(e, ne, sizeof(*e), etype_by_retained);
 	s->nelements = (uint32_t)(ne < CS_ARRAY_SIZE(s->elements) ? ne : CS_ARRAY_SIZE(s->elements));
-	memcpy(s->elements, e, s->nelements * sizeof(*e));
+	if (s->nelements)	/* no children: e is NULL */
+		memcpy(s->elements, e, s->nelements * sizeof(*e));
 	ok = true;
 out:
 	free(e);
