@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cs.h"
 
@@ -103,6 +104,53 @@ char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
 /* Growable arrays                                                     */
 /* ------------------------------------------------------------------ */
 
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+/* Advise the whole 2 MiB pages inside [p, p + bytes).  The block is ours
+ * alone (malloc hands out blocks this large as their own mappings, or at
+ * least never shares their interior), so the advice touches nothing else;
+ * it is only a hint, and a kernel that refuses it costs nothing. */
+static void *advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	if (p && bytes >= CS_BIG_MIN) {
+		uintptr_t b = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		uintptr_t e = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
+		if (e > b)
+			(void)madvise((void *)b, e - b, MADV_HUGEPAGE);
+	}
+#else
+	(void)bytes;
+#endif
+	return p;
+}
+
+void *cs_big_malloc(size_t n, size_t elsz)
+{
+	if (elsz && n > SIZE_MAX / elsz)
+		return NULL;
+	size_t bytes = n * elsz;
+	return advise_huge(malloc(bytes ? bytes : 1), bytes);
+}
+
+void *cs_big_calloc(size_t n, size_t elsz)
+{
+	/* calloc's own zeroing of a fresh mapping is free (the kernel's
+	 * pages are zero), so the advice still comes before any page is
+	 * touched */
+	if (elsz && n > SIZE_MAX / elsz)
+		return NULL;
+	return advise_huge(calloc(n ? n : 1, elsz ? elsz : 1), n * elsz);
+}
+
+void *cs_big_realloc(void *p, size_t n, size_t elsz)
+{
+	if (elsz && n > SIZE_MAX / elsz)
+		return NULL;
+	size_t bytes = n * elsz;
+	return advise_huge(realloc(p, bytes ? bytes : 1), bytes);
+}
+
 bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
 {
 	if (want <= *cap)
@@ -115,7 +163,7 @@ bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
 	}
 	if (elsz && ncap > SIZE_MAX / elsz)
 		return false;
-	void *p = realloc(*data, ncap * elsz);
+	void *p = cs_big_realloc(*data, ncap, elsz);
 	if (!p)
 		return false;
 	*data = p;
@@ -206,8 +254,8 @@ bool cs_map64_put(struct cs_map64 *m, uint64_t key, uint32_t val)
 		size_t ncap = m->cap ? m->cap * 2 : 64;
 		if (ncap > SIZE_MAX / sizeof(uint64_t))
 			return false;
-		uint64_t *keys = malloc(ncap * sizeof(*keys));
-		uint32_t *vals = malloc(ncap * sizeof(*vals));
+		uint64_t *keys = cs_big_malloc(ncap, sizeof(*keys));
+		uint32_t *vals = cs_big_malloc(ncap, sizeof(*vals));
 		if (!keys || !vals) {
 			free(keys);
 			free(vals);

@@ -445,8 +445,8 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 		s->word0 = (uint32_t)nwords;
 		nwords += (s->nelems + 63) / 64;
 	}
-	h->aw = calloc(nwords ? nwords : 1, sizeof(*h->aw));
-	h->find = calloc(h->nspans ? h->nspans : 1, sizeof(*h->find));
+	h->aw = cs_big_calloc(nwords, sizeof(*h->aw));
+	h->find = cs_big_calloc(h->nspans, sizeof(*h->find));
 	if (!h->aw || !h->find) {
 		hs_heap_destroy(h);
 		return &cs_error_nomem;
@@ -488,7 +488,7 @@ struct cs_error *hs_heap_load(struct hs_program *p, const struct cs_progress *pr
 			"%zu spans have allocation bitmaps missing from the dump; only slots below their free index are counted",
 			unreadable_bits);
 
-	h->objs = malloc((nobjs ? nobjs : 1) * sizeof(*h->objs));
+	h->objs = cs_big_malloc(nobjs, sizeof(*h->objs));
 	if (!h->objs) {
 		hs_heap_destroy(h);
 		return &cs_error_nomem;

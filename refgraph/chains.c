@@ -52,13 +52,13 @@ static struct cs_error *extend(struct builder *b, uint32_t base, uint32_t l,
 		return cs_error_create(CS_ERR_BAD_DATA, "more than 2^32 retention chains");
 	if (c->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 1024;
-		uint32_t *p = realloc(c->parent, cap * sizeof(*p));
+		uint32_t *p = cs_big_realloc(c->parent, cap, sizeof(*p));
 		if (p)
 			c->parent = p;
-		uint32_t *lb = realloc(c->label, cap * sizeof(*lb));
+		uint32_t *lb = cs_big_realloc(c->label, cap, sizeof(*lb));
 		if (lb)
 			c->label = lb;
-		uint16_t *d = realloc(c->depth, cap * sizeof(*d));
+		uint16_t *d = cs_big_realloc(c->depth, cap, sizeof(*d));
 		if (d)
 			c->depth = d;
 		if (!p || !lb || !d)
@@ -88,13 +88,13 @@ struct cs_error *rg_chains_build(const struct rg_graph *g, rg_label_fn label, vo
 	/* The chains follow the immediate dominators; their arrays take the
 	 * room of the tree's layout, which a later walk makes again. */
 	rg_domtree_release(g);
-	c->of_object = malloc(((size_t)g->n + 1) * sizeof(*c->of_object));
+	c->of_object = cs_big_malloc((size_t)g->n + 1, sizeof(*c->of_object));
 	c->of_group = malloc(((size_t)g->ngroups + 1) * sizeof(*c->of_group));
-	stack = malloc(((size_t)g->n + 1) * sizeof(*stack));
+	stack = cs_big_malloc((size_t)g->n + 1, sizeof(*stack));
 	b.cap = 1024;
-	c->parent = malloc(b.cap * sizeof(*c->parent));
-	c->label = malloc(b.cap * sizeof(*c->label));
-	c->depth = malloc(b.cap * sizeof(*c->depth));
+	c->parent = cs_big_malloc(b.cap, sizeof(*c->parent));
+	c->label = cs_big_malloc(b.cap, sizeof(*c->label));
+	c->depth = cs_big_malloc(b.cap, sizeof(*c->depth));
 	if (!c->of_object || !c->of_group || !stack || !c->parent || !c->label || !c->depth) {
 		err = &cs_error_nomem;
 		goto out;

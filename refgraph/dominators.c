@@ -139,7 +139,7 @@ static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, 
 					       "graph too large: more than 4 billion back edges");
 		t->pfirst[k + 2] = (uint32_t)total;
 	}
-	t->preds = malloc(((size_t)total + 1) * sizeof(uint32_t));
+	t->preds = cs_big_malloc((size_t)total + 1, sizeof(uint32_t));
 	if (!t->preds)
 		return &cs_error_nomem;
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
@@ -196,11 +196,11 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	 * caller's. */
 	t.vertex = order_ret;
 	t.idom = idom_ret;
-	t.dfn = malloc(n * sizeof(uint32_t));
-	t.ancestor = malloc(n * sizeof(uint32_t));
-	t.stack = malloc(n * sizeof(uint32_t));
-	t.cursor = malloc(n * sizeof(uint32_t));
-	t.mark = calloc(n / 64 + 1, sizeof(uint64_t));
+	t.dfn = cs_big_malloc(n, sizeof(uint32_t));
+	t.ancestor = cs_big_malloc(n, sizeof(uint32_t));
+	t.stack = cs_big_malloc(n, sizeof(uint32_t));
+	t.cursor = cs_big_malloc(n, sizeof(uint32_t));
+	t.mark = cs_big_calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
 	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.mark) {
 		err = &cs_error_nomem;
@@ -251,7 +251,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.mark = NULL;
 	/* The predecessor offsets live in the semi array: the loop below
 	 * reads those of k just before it gives k its semidominator. */
-	t.semi = malloc((n + 2) * sizeof(uint32_t));
+	t.semi = cs_big_malloc(n + 2, sizeof(uint32_t));
 	t.pfirst = t.semi;
 	t.minpred = t.idom;
 	err = t.semi ? gather_preds(g, &t, n, N) : &cs_error_nomem;
@@ -259,7 +259,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		goto out;
 	free(t.dfn);
 	t.dfn = NULL;
-	t.label = malloc(n * sizeof(uint32_t));
+	t.label = cs_big_malloc(n, sizeof(uint32_t));
 	if (!t.label) {
 		err = &cs_error_nomem;
 		goto out;

@@ -38,8 +38,8 @@ void rg_domtree_free(struct rg_domtree *t)
 static uint32_t *order_by_depth(const struct rg_graph *g, uint32_t *norder)
 {
 	size_t n = (size_t)g->n + 1;
-	uint32_t *depth = malloc(n * sizeof(*depth));
-	uint32_t *path = malloc(n * sizeof(*path));
+	uint32_t *depth = cs_big_malloc(n, sizeof(*depth));
+	uint32_t *path = cs_big_malloc(n, sizeof(*path));
 	uint32_t *count = NULL, maxd = 0;
 	if (!depth || !path)
 		goto fail;
@@ -89,9 +89,9 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 			      uint32_t norder)
 {
 	const uint32_t *idom = g->idom;
-	uint32_t *cur = malloc(((size_t)g->n + 1) * sizeof(*cur));
-	t->pre = malloc(((size_t)norder + 1) * sizeof(*t->pre));
-	t->pre_end = malloc(((size_t)norder + 1) * sizeof(*t->pre_end));
+	uint32_t *cur = cs_big_malloc((size_t)g->n + 1, sizeof(*cur));
+	t->pre = cs_big_malloc((size_t)norder + 1, sizeof(*t->pre));
+	t->pre_end = cs_big_malloc((size_t)norder + 1, sizeof(*t->pre_end));
 	size_t captops = 0;
 	if (!cur || !t->pre || !t->pre_end)
 		goto nomem;
@@ -139,8 +139,8 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 	free(order);
 	t->npre = norder;
 	/* The subtrees of each group, by counting sort over tops. */
-	t->gfirst = calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
-	t->gtops = malloc(((size_t)t->ntops + 1) * sizeof(*t->gtops));
+	t->gfirst = cs_big_calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
+	t->gtops = cs_big_malloc((size_t)t->ntops + 1, sizeof(*t->gtops));
 	if (!t->gfirst || !t->gtops)
 		return &cs_error_nomem;
 	for (uint32_t i = 0; i < t->ntops; i++)

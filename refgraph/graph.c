@@ -80,10 +80,10 @@ static int add_edge(void *arg, uint64_t off, uint64_t value)
 			c->nomem = true;
 			return 1;
 		}
-		uint32_t *e = realloc(c->edges, ncap * sizeof(*e));
+		uint32_t *e = cs_big_realloc(c->edges, ncap, sizeof(*e));
 		if (e)
 			c->edges = e;
-		uint32_t *w = realloc(c->words, ncap * sizeof(*w));
+		uint32_t *w = cs_big_realloc(c->words, ncap, sizeof(*w));
 		if (w)
 			c->words = w;
 		if (!e || !w) {
@@ -223,7 +223,7 @@ static void free_chunks(struct scan_chunk *chunks, uint32_t n)
 static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 				    const struct cs_progress *prog)
 {
-	g->first = malloc(((size_t)g->n + 1) * sizeof(*g->first));
+	g->first = cs_big_malloc((size_t)g->n + 1, sizeof(*g->first));
 	if (!g->first)
 		return &cs_error_nomem;
 	/* Several threads scan disjoint chunks: hs_object_scan only reads
@@ -260,8 +260,8 @@ static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
 			words = w.chunks[0].c.words;
 			w.chunks[0].c.edges = w.chunks[0].c.words = NULL;
 		} else {
-			edges = malloc((total ? total : 1) * sizeof(*edges));
-			words = malloc((total ? total : 1) * sizeof(*words));
+			edges = cs_big_malloc(total, sizeof(*edges));
+			words = cs_big_malloc(total, sizeof(*words));
 		}
 	}
 	if (!edges || !words) {
@@ -302,8 +302,8 @@ static void reverse_free(struct rg_reverse *r)
  * the cursor (it ends at the start of t + 1), then shift back by one. */
 static struct cs_error *reverse_build(const struct rg_graph *g, struct rg_reverse *r)
 {
-	r->first = calloc((size_t)g->n + 1, sizeof(*r->first));
-	r->edges = malloc((g->nedges ? g->nedges : 1) * sizeof(*r->edges));
+	r->first = cs_big_calloc((size_t)g->n + 1, sizeof(*r->first));
+	r->edges = cs_big_malloc(g->nedges, sizeof(*r->edges));
 	if (!r->first || !r->edges) {
 		reverse_free(r);
 		return &cs_error_nomem;
@@ -472,9 +472,9 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	};
 	uint32_t obj0 = rg_obj0(&dg);
 	size_t total = (size_t)g->n + obj0;
-	uint32_t *idom = malloc(total * sizeof(*idom));
-	uint32_t *order = malloc(total * sizeof(*order));
-	g->live = calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*g->live));
+	uint32_t *idom = cs_big_malloc(total, sizeof(*idom));
+	uint32_t *order = cs_big_malloc(total, sizeof(*order));
+	g->live = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*g->live));
 	if (!idom || !order || !g->live) {
 		free(idom);
 		free(order);
@@ -490,11 +490,10 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	}
 	/* The root nodes (super-root, classes, groups) in preorder, with
 	 * their immediate dominators: few, kept apart and summed last. */
-	uint32_t *rorder = malloc(obj0 * sizeof(*rorder));
-	uint32_t *ridom = malloc(obj0 * sizeof(*ridom));
-	uint64_t *ret = calloc(obj0, sizeof(*ret));
-	g->group_retained = malloc(((size_t)g->ngroups ? g->ngroups : 1) *
-				   sizeof(*g->group_retained));
+	uint32_t *rorder = cs_big_malloc(obj0, sizeof(*rorder));
+	uint32_t *ridom = cs_big_malloc(obj0, sizeof(*ridom));
+	uint64_t *ret = cs_big_calloc(obj0, sizeof(*ret));
+	g->group_retained = cs_big_malloc(g->ngroups, sizeof(*g->group_retained));
 	if (!rorder || !ridom || !ret || !g->group_retained) {
 		err = &cs_error_nomem;
 		goto out;
@@ -522,7 +521,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 			order[nlive++] = order[k] - obj0;
 	err = rg_domtree_build(g, order, nlive);
 	order = NULL;	/* the layout consumed it */
-	g->retained = err ? NULL : malloc(((size_t)g->n ? g->n : 1) * sizeof(*g->retained));
+	g->retained = err ? NULL : cs_big_malloc(g->n, sizeof(*g->retained));
 	if (!err && !g->retained)
 		err = &cs_error_nomem;
 	if (err)

@@ -59,7 +59,7 @@ static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
 		size_t cap = m->cap * 2;
 		if (cap * sizeof(uint64_t) > (size_t)m->n * sizeof(uint32_t)) {
 			/* as large as the array: switch to it */
-			m->flat = malloc((size_t)m->n * sizeof(*m->flat));
+			m->flat = cs_big_malloc((size_t)m->n, sizeof(*m->flat));
 			if (!m->flat)
 				return false;
 			memset(m->flat, 0xff, (size_t)m->n * sizeof(*m->flat));
@@ -71,7 +71,7 @@ static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
 			m->flat[v] = next;
 			return true;
 		}
-		uint64_t *slot = calloc(cap, sizeof(*slot));
+		uint64_t *slot = cs_big_calloc(cap, sizeof(*slot));
 		if (!slot)
 			return false;
 		for (size_t k = 0; k < m->cap; k++)

@@ -466,9 +466,9 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.p = g->p;
 	t.h = g->h;
 	t.objs = hs_heap_objects(g->h);
-	t.queue = malloc(((size_t)g->n + 1) * sizeof(*t.queue));
-	t.sort_tmp = malloc(((size_t)g->n + 1) * sizeof(*t.sort_tmp));
-	t.typed = calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.typed));
+	t.queue = cs_big_malloc((size_t)g->n + 1, sizeof(*t.queue));
+	t.sort_tmp = cs_big_malloc((size_t)g->n + 1, sizeof(*t.sort_tmp));
+	t.typed = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.typed));
 	t.nsynth = 1u << 16;
 	t.synth = calloc(t.nsynth, sizeof(*t.synth));
 	if (!t.queue || !t.sort_tmp || !t.typed || !t.synth) {
@@ -486,7 +486,7 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.string_type = hs_type_synthetic(g->p, &sproto);
 	/* Addresses are asked for per visit: computed once, in order (a
 	 * transient array; the dominators that follow need more). */
-	t.addr = malloc(((size_t)g->n + 1) * sizeof(*t.addr));
+	t.addr = cs_big_malloc((size_t)g->n + 1, sizeof(*t.addr));
 	if (t.addr)
 		hs_heap_object_addrs(g->h, t.addr);
 

@@ -53,6 +53,80 @@ static void grow_refuses_overflow(void)
 	free(v);
 }
 
+static void big_arrays_refuse_overflow_and_keep_data(void)
+{
+	CHECK(cs_big_malloc(SIZE_MAX / 4, 8) == NULL, "overflowing malloc succeeded");
+	CHECK(cs_big_calloc(SIZE_MAX / 4, 8) == NULL, "overflowing calloc succeeded");
+	CHECK(cs_big_realloc(NULL, SIZE_MAX / 2, 4) == NULL, "overflowing realloc succeeded");
+	size_t n = CS_BIG_MIN / sizeof(uint64_t) * 2;
+	uint64_t *v = cs_big_calloc(n, sizeof(*v));
+	REQUIRE(v != NULL, "calloc of %zu words failed", n);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < n; i++)
+		nonzero += v[i] != 0;
+	CHECK(nonzero == 0, "%zu calloc'd words are not zero", nonzero);
+	for (size_t i = 0; i < n; i++)
+		v[i] = i * 3;
+	uint64_t *w = cs_big_realloc(v, n * 2, sizeof(*w));
+	if (!w)
+		free(v);
+	REQUIRE(w != NULL, "realloc to %zu words failed", n * 2);
+	size_t lost = 0;
+	for (size_t i = 0; i < n; i++)
+		lost += w[i] != i * 3;
+	CHECK(lost == 0, "realloc lost %zu words", lost);
+	free(w);
+	void *z = cs_big_malloc(0, 8);
+	CHECK(z != NULL, "an empty array is NULL (callers take NULL for no memory)");
+	free(z);
+}
+
+/* The VmFlags of the mapping that holds addr, from /proc/self/smaps. */
+static bool vm_flags_of(uintptr_t addr, char *flags, size_t size)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return false;
+	char line[512];
+	bool inside = false, found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char dash;
+		if (sscanf(line, "%lx%c%lx ", &lo, &dash, &hi) == 3 && dash == '-')
+			inside = addr >= lo && addr < hi;
+		else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, size, "%s", line + 8);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void big_arrays_ask_for_huge_pages(void)
+{
+	FILE *thp = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!thp)
+		SKIP_TEST("this kernel has no transparent huge pages");
+	fclose(thp);
+	size_t bytes = 3 * CS_BIG_MIN;
+	char *p = cs_big_malloc(bytes, 1);
+	REQUIRE(p != NULL, "malloc of %zu bytes failed", bytes);
+	/* a 2 MiB page inside the block */
+	uintptr_t inner = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	char flags[512] = "";
+	bool have = vm_flags_of(inner, flags, sizeof(flags));
+	char *small = cs_big_malloc(CS_BIG_MIN / 4, 1);
+	char sflags[512] = "";
+	bool shave = small && vm_flags_of((uintptr_t)small + CS_BIG_MIN / 8, sflags, sizeof(sflags));
+	free(p);
+	free(small);
+	if (!have)
+		SKIP_TEST("/proc/self/smaps does not show VmFlags");
+	CHECK(strstr(flags, " hg") != NULL, "a %zu-byte block is not advised: VmFlags%s", bytes, flags);
+	CHECK(!shave || strstr(sflags, " hg") == NULL, "a block under CS_BIG_MIN was advised: VmFlags%s", sflags);
+}
+
 static void errors_carry_address_and_context(void)
 {
 	struct cs_error *e = cs_error_fault(0x1234, CS_FAULT_NOT_SAVED, "reading %s", "g");
@@ -160,6 +234,8 @@ int main(void)
 	RUN(strbuf_grows_and_formats);
 	RUN(arena_aligns_and_survives);
 	RUN(grow_refuses_overflow);
+	RUN(big_arrays_refuse_overflow_and_keep_data);
+	RUN(big_arrays_ask_for_huge_pages);
 	RUN(errors_carry_address_and_context);
 	RUN(warnings_dedupe_and_cap);
 	RUN(sizes_format_in_iec_units);
