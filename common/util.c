@@ -135,12 +135,15 @@ void *cs_big_malloc(size_t n, size_t elsz)
 
 void *cs_big_calloc(size_t n, size_t elsz)
 {
-	/* calloc's own zeroing of a fresh mapping is free (the kernel's
-	 * pages are zero), so the advice still comes before any page is
-	 * touched */
+	/* The advice comes after calloc has zeroed the block.  For a block
+	 * malloc maps on its own the zeroing is free (fresh kernel pages
+	 * are zero), so no page has been touched yet; for one carved from
+	 * the heap the pages are already in place and the advice only
+	 * lets the kernel collapse them later. */
 	if (elsz && n > SIZE_MAX / elsz)
 		return NULL;
-	return advise_huge(calloc(n ? n : 1, elsz ? elsz : 1), n * elsz);
+	size_t bytes = n * elsz;
+	return advise_huge(calloc(bytes ? n : 1, bytes ? elsz : 1), bytes);
 }
 
 void *cs_big_realloc(void *p, size_t n, size_t elsz)
@@ -161,8 +164,6 @@ bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
 			return false;
 		ncap *= 2;
 	}
-	if (elsz && ncap > SIZE_MAX / elsz)
-		return false;
 	void *p = cs_big_realloc(*data, ncap, elsz);
 	if (!p)
 		return false;
