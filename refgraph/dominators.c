@@ -85,8 +85,9 @@ struct lt {
 /* One pass over the successors of the reached nodes, for the counting
  * sort of gather_preds: count each edge from a later number at its
  * target, or fill it in.  By node id, so that the sources' edges are read
- * in order; the targets' numbers are random reads, asked for ahead
- * (two RG_AHEAD: an edge is a few instructions). */
+ * in order; the rest is random, asked for ahead in two stages: the
+ * targets' numbers three RG_AHEAD edges ahead, then, one RG_AHEAD ahead,
+ * the words this pass will update at those numbers. */
 static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
 {
 	uint32_t obj0 = rg_obj0(g);
@@ -98,9 +99,18 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 		succs(g, obj0, v, &sc);
 		for (uint32_t j = 0; j < sc.n; j++) {
 			if (v >= obj0) {
-				size_t ahead = g->first[v - obj0] + (size_t)j + 2 * RG_AHEAD;
-				if (ahead < g->first[g->nobj])
-					__builtin_prefetch(&t->dfn[g->edges[ahead] + obj0]);
+				size_t ahead = g->first[v - obj0] + (size_t)j + RG_AHEAD;
+				if (ahead + 2 * RG_AHEAD < g->first[g->nobj])	/* stage 1 */
+					__builtin_prefetch(&t->dfn[g->edges[ahead + 2 * RG_AHEAD] + obj0]);
+				if (ahead < g->first[g->nobj]) {	/* stage 2 */
+					uint32_t d = t->dfn[g->edges[ahead] + obj0];
+					if (d != NONE && fill) {
+						__builtin_prefetch(&t->pfirst[d + 1], 1);
+					} else if (d != NONE) {
+						__builtin_prefetch(&t->minpred[d], 1);
+						__builtin_prefetch(&t->pfirst[d + 2], 1);
+					}
+				}
 			}
 			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
 			if (d == NONE || k == d)
@@ -235,6 +245,17 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		}
 		t.cursor[sp - 1] = k + 1;
 		uint32_t w = succ_at(&sc, obj0, k);
+		/* w's subtree comes first, but its siblings are often leaves
+		 * (a slice's elements, a map's strings) visited right after:
+		 * ask for a later sibling's edge range, and then for its
+		 * edges, in two stages */
+		if (sc.list && k + RG_AHEAD < sc.n) {
+			uint32_t x = sc.list[k + RG_AHEAD];
+			__builtin_prefetch(&g->first[x]);
+			__builtin_prefetch(&t.dfn[x + obj0], 1);
+		}
+		if (sc.list && k + RG_AHEAD / 2 < sc.n)
+			__builtin_prefetch(&g->edges[g->first[sc.list[k + RG_AHEAD / 2]]]);
 		t.mark[w / 64] |= 1ull << (w % 64);
 		t.dfn[w] = N;
 		t.vertex[N] = w;
@@ -276,6 +297,11 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	for (uint32_t k = N - 1, end = t.pfirst[N]; k >= 1; k--) {
 		uint32_t start = t.pfirst[k], best = t.minpred[k];
 		for (uint32_t e = start; e < end; e++) {
+			if (e + RG_AHEAD < end) {	/* eval's first reads */
+				uint32_t p = t.preds[e + RG_AHEAD];
+				__builtin_prefetch(&t.ancestor[p]);
+				__builtin_prefetch(&t.label[p]);
+			}
 			uint32_t u = eval(&t, t.preds[e]);
 			uint32_t su = u > k ? t.semi[u] : u;
 			if (su < best)
