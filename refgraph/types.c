@@ -411,12 +411,49 @@ static void visit(struct typer *t, uint32_t obj)
 	if (strncmp(ty->name, "map.bucket[", 11) == 0)
 		c.bucket_of = ty;
 	for (uint32_t k = b; k < e; k++) {
+		if (k + 4 < e) {
+			__builtin_prefetch(&t->typed[g->edges[k + 4] / 64]);
+			__builtin_prefetch(&t->objs[g->edges[k + 4]]);
+		}
 		uint32_t tgt = g->edges[k];
 		if (rg_bit(t->typed, tgt))
 			continue;
 		uint64_t off = (uint64_t)g->edge_words[k] * 8, value;
 		memcpy(&value, mem + off, sizeof(value));
 		visit_word(&c, off, value, tgt);
+	}
+}
+
+/* Ask for what visiting queue[at] will read at random, in three stages
+ * so that each reads only what the one before asked for: the object's
+ * record, address and edge range; then its first edge; then that edge's
+ * typed bit and the pointer word in the core. */
+static void visit_ahead(struct typer *t, size_t at, size_t end)
+{
+	const struct rg_graph *g = t->g;
+	if (at + 2 * RG_AHEAD < end) {
+		uint32_t obj = t->queue[at + 2 * RG_AHEAD];
+		__builtin_prefetch(&t->objs[obj]);
+		__builtin_prefetch(&g->first[obj]);
+		if (t->addr)
+			__builtin_prefetch(&t->addr[obj]);
+	}
+	if (at + RG_AHEAD < end) {
+		uint32_t b = g->first[t->queue[at + RG_AHEAD]];
+		__builtin_prefetch(&g->edges[b]);
+		__builtin_prefetch(&g->edge_words[b]);
+	}
+	if (at + RG_AHEAD / 2 < end && t->addr) {
+		uint32_t obj = t->queue[at + RG_AHEAD / 2];
+		uint32_t b = g->first[obj];
+		if (b == g->first[obj + 1])
+			return;
+		__builtin_prefetch(&t->typed[g->edges[b] / 64]);
+		__builtin_prefetch(&t->objs[g->edges[b]]);
+		const uint8_t *w = cw_peek(hs_program_core(t->p),
+					   t->addr[obj] + (uint64_t)g->edge_words[b] * 8, 8);
+		if (w)
+			__builtin_prefetch(w);
 	}
 }
 
@@ -501,8 +538,10 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	while (t.head < t.tail) {
 		size_t level_end = t.tail;
 		cs_sort_u32(t.queue + t.head, level_end - t.head, t.sort_tmp);
-		while (t.head < level_end)
+		while (t.head < level_end) {
+			visit_ahead(&t, t.head, level_end);
 			visit(&t, t.queue[t.head++]);
+		}
 	}
 	free(t.addr);
 	free(t.sort_tmp);
