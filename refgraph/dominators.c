@@ -254,7 +254,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			__builtin_prefetch(&g->first[x]);
 			__builtin_prefetch(&t.dfn[x + obj0], 1);
 		}
-		if (sc.list && k + RG_AHEAD / 2 < sc.n)
+		if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges)
 			__builtin_prefetch(&g->edges[g->first[sc.list[k + RG_AHEAD / 2]]]);
 		t.mark[w / 64] |= 1ull << (w % 64);
 		t.dfn[w] = N;

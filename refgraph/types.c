@@ -438,7 +438,7 @@ static void visit_ahead(struct typer *t, size_t at, size_t end)
 		if (t->addr)
 			__builtin_prefetch(&t->addr[obj]);
 	}
-	if (at + RG_AHEAD < end) {
+	if (at + RG_AHEAD < end && g->edges) {
 		uint32_t b = g->first[t->queue[at + RG_AHEAD]];
 		__builtin_prefetch(&g->edges[b]);
 		__builtin_prefetch(&g->edge_words[b]);
