@@ -285,9 +285,18 @@ func runSize(size, dir, cs string) *SizeResult {
 
 	add := func(m Measurement) {
 		finish(sr, &m)
-		logf("%s: %s %s: wall %.2fs (%.2f..%.2f) cpu %.2fs maxrss %d MiB anon %d MiB, %d/%d failed %s %s",
-			size, m.Tool, m.Command, m.Stats.Wall, m.Stats.WallMin, m.Stats.WallMax, m.Stats.CPU,
-			m.Stats.MaxRSSKB/1024, m.Stats.PeakAnonKB/1024, m.Stats.Failed, m.Stats.N, m.Stats.Failure, m.Note)
+		st := m.Stats
+		ok := ""
+		if st.Failed < st.N {
+			// Medians are over the runs that succeeded; with none they are zeros, not times.
+			ok = fmt.Sprintf("wall %.2fs (%.2f..%.2f) cpu %.2fs maxrss %d MiB anon %d MiB, ",
+				st.Wall, st.WallMin, st.WallMax, st.CPU, st.MaxRSSKB/1024, st.PeakAnonKB/1024)
+		}
+		failed := ""
+		if st.Failed > 0 {
+			failed = fmt.Sprintf(" (last failure after %.2fs: %s)", st.FailedWall, oneLine(st.Failure))
+		}
+		logf("%s: %s %s: %s%d/%d failed%s %s", size, m.Tool, m.Command, ok, st.Failed, st.N, failed, m.Note)
 		sr.Measurements = append(sr.Measurements, m)
 	}
 	corescopeRuns := func(input, core string) {
