@@ -299,7 +299,9 @@ static void reverse_free(struct rg_reverse *r)
 
 /* Reverse edges by counting sort: count into first[t + 1], so that the
  * prefix sums leave first[t] at the start of t, fill with first[t] as
- * the cursor (it ends at the start of t + 1), then shift back by one. */
+ * the cursor (it ends at the start of t + 1), then shift back by one.
+ * Both passes touch two words per edge at random: they ask for them
+ * ahead, the fill in two stages (the cursor, then the slot it names). */
 static struct cs_error *reverse_build(const struct rg_graph *g, struct rg_reverse *r)
 {
 	r->first = cs_big_calloc((size_t)g->n + 1, sizeof(*r->first));
@@ -308,13 +310,26 @@ static struct cs_error *reverse_build(const struct rg_graph *g, struct rg_revers
 		reverse_free(r);
 		return &cs_error_nomem;
 	}
-	for (uint64_t e = 0; e < g->nedges; e++)
+	const uint64_t ne = g->nedges;
+	for (uint64_t e = 0; e < ne; e++) {
+		if (e + 2 * RG_AHEAD < ne)
+			__builtin_prefetch(&r->first[g->edges[e + 2 * RG_AHEAD] + 1], 1);
 		r->first[g->edges[e] + 1]++;
+	}
 	for (uint32_t i = 0; i < g->n; i++)
 		r->first[i + 1] += r->first[i];
-	for (uint32_t i = 0; i < g->n; i++)
-		for (uint32_t e = g->first[i]; e < g->first[i + 1]; e++)
-			r->edges[r->first[g->edges[e]]++] = i;
+	/* The fill goes by edge, keeping its source in step: the sources
+	 * of the edges ahead are not needed, only their targets. */
+	uint32_t src = 0;
+	for (uint64_t e = 0; e < ne; e++) {
+		while (e >= g->first[src + 1])
+			src++;
+		if (e + 2 * RG_AHEAD < ne)
+			__builtin_prefetch(&r->first[g->edges[e + 2 * RG_AHEAD]]);
+		if (e + RG_AHEAD < ne)
+			__builtin_prefetch(&r->edges[r->first[g->edges[e + RG_AHEAD]]], 1);
+		r->edges[r->first[g->edges[e]]++] = src;
+	}
 	memmove(r->first + 1, r->first, (size_t)g->n * sizeof(*r->first));
 	r->first[0] = 0;
 	return NULL;
