@@ -64,30 +64,76 @@ uint32_t hs_heap_span_of(const struct hs_heap *h, uint64_t addr)
 /* ------------------------------------------------------------------ */
 
 /* One lookup table (arena), then two cache lines: the span's find
- * record and the allocation word of the slot. */
-uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr)
+ * record and the allocation word of the slot.  In three steps, so that a
+ * stream of lookups can overlap their cache misses: each step reads what
+ * the one before asked for, when `ahead`. */
+static inline void find_start(const struct hs_heap *h, struct hs_find_state *f, uint64_t addr,
+			      bool ahead)
 {
+	f->addr = addr;
+	f->span = 0;
 	struct hs_arena *a = arena_find(h, arena_index_of(h, addr));
 	if (!a)
-		return HS_NONE;
-	uint32_t si = a->page_span[(addr >> h->page_shift) & (h->pages_per_arena - 1)];
-	if (!si)
-		return HS_NONE;
-	const struct hs_span_find *f = &h->find[si - 1];
-	if (addr < f->base || addr >= f->limit)
-		return HS_NONE;
-	uint64_t off = addr - f->base;
-	uint32_t slot = (uint32_t)((off * f->div_mul) >> 32);
-	if (slot >= f->nelems)
-		return HS_NONE;
+		return;
+	f->span = a->page_span[(addr >> h->page_shift) & (h->pages_per_arena - 1)];
+	if (f->span && ahead)
+		__builtin_prefetch(&h->find[f->span - 1]);
+}
+
+static inline void find_step(const struct hs_heap *h, struct hs_find_state *f, bool ahead)
+{
+	if (!f->span)
+		return;
+	const struct hs_span_find *sf = &h->find[f->span - 1];
+	f->span = 0;
+	if (f->addr < sf->base || f->addr >= sf->limit)
+		return;
+	uint64_t off = f->addr - sf->base;
+	uint32_t slot = (uint32_t)((off * sf->div_mul) >> 32);
+	if (slot >= sf->nelems)
+		return;
 	/* A pointer into the malloc header is not a pointer to the object. */
-	if (f->header && off - (uint64_t)slot * f->elemsize < 8)
+	if (sf->header && off - (uint64_t)slot * sf->elemsize < 8)
+		return;
+	f->span = 1;
+	f->word = sf->word0 + slot / 64;
+	f->bit = slot % 64;
+	if (ahead)
+		__builtin_prefetch(&h->aw[f->word]);
+}
+
+static inline uint32_t find_end(const struct hs_heap *h, const struct hs_find_state *f)
+{
+	if (!f->span)
 		return HS_NONE;
-	const struct hs_allocword *w = &h->aw[f->word0 + slot / 64];
-	uint64_t bit = 1ull << (slot % 64);
+	const struct hs_allocword *w = &h->aw[f->word];
+	uint64_t bit = 1ull << f->bit;
 	if (!(w->bits & bit))
 		return HS_NONE;
 	return w->obj + cs_popcount64(w->bits & (bit - 1));
+}
+
+uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr)
+{
+	struct hs_find_state f;
+	find_start(h, &f, addr, false);
+	find_step(h, &f, false);
+	return find_end(h, &f);
+}
+
+void hs_heap_find_start(const struct hs_heap *h, struct hs_find_state *f, uint64_t addr)
+{
+	find_start(h, f, addr, true);
+}
+
+void hs_heap_find_step(const struct hs_heap *h, struct hs_find_state *f)
+{
+	find_step(h, f, true);
+}
+
+uint32_t hs_heap_find_end(const struct hs_heap *h, const struct hs_find_state *f)
+{
+	return find_end(h, f);
 }
 
 /* The position of the r-th set bit (from 0) of w; w has more than r. */

@@ -225,6 +225,19 @@ CS_PUBLIC const struct hs_span *hs_heap_spans(const struct hs_heap *h);
 /* The object containing addr (interior pointers resolve to their
  * object), or HS_NONE. O(1). */
 CS_PUBLIC uint32_t hs_heap_find(const struct hs_heap *h, uint64_t addr);
+/* hs_heap_find in three steps, for a stream of addresses: start, step
+ * and end, in that order, give its answer for addr.  Each step asks for
+ * the cache line the next one reads, so the lookups of a stream overlap
+ * when the caller runs each step some addresses behind the one before. */
+struct hs_find_state {
+	uint64_t addr;
+	uint32_t span;		/* start: span index + 1; step: 1 if the slot is found */
+	uint32_t word;		/* the slot's allocation word */
+	uint32_t bit;		/* and its bit in the word */
+};
+CS_PUBLIC void hs_heap_find_start(const struct hs_heap *h, struct hs_find_state *f, uint64_t addr);
+CS_PUBLIC void hs_heap_find_step(const struct hs_heap *h, struct hs_find_state *f);
+CS_PUBLIC uint32_t hs_heap_find_end(const struct hs_heap *h, const struct hs_find_state *f);
 /* The span (heap or manual) containing addr, or HS_NONE. */
 CS_PUBLIC uint32_t hs_heap_span_of(const struct hs_heap *h, uint64_t addr);
 /* Set the type of object i (refgraph's type inference). */

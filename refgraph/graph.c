@@ -54,31 +54,46 @@ const char *rg_root_class_name(enum rg_root_class c)
 
 /* Edges as they are found: the target, and the word of the source that
  * holds the pointer (for type inference, which then needs no second scan;
- * freed before the dominators). */
+ * freed before the dominators).  The targets are looked up in a pipeline
+ * (hs_heap_find_start, _step, _end), each step FIND_LAG pointers behind
+ * the one before, so that their cache misses overlap; an object's first
+ * edge index is set when its first lookup ends, as lookups end in order. */
+#define FIND_LAG 16
+#define FIND_RING 64	/* a power of two above 2 * FIND_LAG */
+
 struct edge_ctx {
 	struct hs_heap *h;
+	uint32_t *first;	/* the graph's */
 	uint32_t *edges, *words;
 	uint64_t n, cap;
+	uint32_t obj;		/* being scanned */
+	uint32_t next_first;	/* the first object whose first[] is unset */
+	uint64_t head, stepped, tail;	/* lookups: ended < stepped < started */
+	struct {
+		struct hs_find_state f;
+		uint32_t obj, word;
+	} ring[FIND_RING];
 	bool nomem;
 };
 
-static int add_edge(void *arg, uint64_t off, uint64_t value)
+static void edge_end(struct edge_ctx *c)
 {
-	struct edge_ctx *c = arg;
-	uint32_t t = hs_heap_find(c->h, value);
-	if (t == HS_NONE)
-		return 0;
-	if (off / 8 > UINT32_MAX) {
-		c->nomem = true;	/* an object of more than 32 GiB */
-		return 1;
-	}
+	const struct hs_find_state *f = &c->ring[c->head % FIND_RING].f;
+	uint32_t obj = c->ring[c->head % FIND_RING].obj;
+	uint32_t word = c->ring[c->head % FIND_RING].word;
+	c->head++;
+	uint32_t t = hs_heap_find_end(c->h, f);
+	while (c->next_first <= obj)
+		c->first[c->next_first++] = (uint32_t)c->n;
+	if (t == HS_NONE || c->nomem)
+		return;
 	if (c->n == c->cap) {
 		uint64_t ncap = c->cap ? c->cap * 2 : 1u << 20;
 		if (ncap > UINT32_MAX)
 			ncap = UINT32_MAX;
 		if (c->n >= ncap) {
 			c->nomem = true;
-			return 1;
+			return;
 		}
 		uint32_t *e = cs_big_realloc(c->edges, ncap, sizeof(*e));
 		if (e)
@@ -88,13 +103,43 @@ static int add_edge(void *arg, uint64_t off, uint64_t value)
 			c->words = w;
 		if (!e || !w) {
 			c->nomem = true;
-			return 1;
+			return;
 		}
 		c->cap = ncap;
 	}
 	c->edges[c->n] = t;
-	c->words[c->n++] = (uint32_t)(off / 8);
-	return 0;
+	c->words[c->n++] = word;
+}
+
+static int add_edge(void *arg, uint64_t off, uint64_t value)
+{
+	struct edge_ctx *c = arg;
+	if (off / 8 > UINT32_MAX) {
+		c->nomem = true;	/* an object of more than 32 GiB */
+		return 1;
+	}
+	uint64_t k = c->tail++ % FIND_RING;
+	c->ring[k].obj = c->obj;
+	c->ring[k].word = (uint32_t)(off / 8);
+	hs_heap_find_start(c->h, &c->ring[k].f, value);
+	if (c->tail - c->stepped > FIND_LAG) {
+		hs_heap_find_step(c->h, &c->ring[c->stepped % FIND_RING].f);
+		c->stepped++;
+	}
+	if (c->tail - c->head > 2 * FIND_LAG)
+		edge_end(c);
+	return c->nomem;
+}
+
+/* End the lookups in flight, and set first[] up to object `upto`. */
+static void edge_flush(struct edge_ctx *c, uint32_t upto)
+{
+	for (; c->stepped < c->tail; c->stepped++)
+		hs_heap_find_step(c->h, &c->ring[c->stepped % FIND_RING].f);
+	while (c->head < c->tail)
+		edge_end(c);
+	while (c->next_first < upto)
+		c->first[c->next_first++] = (uint32_t)c->n;
 }
 
 /* The objects are scanned in chunks of consecutive indexes that threads
@@ -124,17 +169,22 @@ static void scan_chunk_run(struct scan_work *w, struct scan_chunk *ch,
 {
 	struct rg_graph *g = w->g;
 	ch->c.h = g->h;
+	ch->c.first = g->first;
+	ch->c.next_first = ch->lo;
 	for (uint32_t i = ch->lo; i < ch->hi; i++) {
 		if (prog && ((i - ch->lo) & 0xffff) == 0)
 			cs_progress_report(prog, "scanning pointers",
 					   atomic_load(&w->scanned) + (i - ch->lo), g->n);
-		g->first[i] = (uint32_t)ch->c.n;
+		ch->c.obj = i;
 		int r = hs_object_scan(g->h, i, add_edge, &ch->c);
 		if (ch->c.nomem)
 			return;
 		if (r < 0)
 			ch->unreadable++;
 	}
+	edge_flush(&ch->c, ch->hi);
+	if (ch->c.nomem)
+		return;
 	/* Give back the doubling's slack now: the join then needs the
 	 * edges twice at most, not three times. */
 	if (ch->c.n && ch->c.n < ch->c.cap) {
