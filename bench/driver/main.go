@@ -1,7 +1,9 @@
 // Command driver runs the corescope benchmark on the cores bench/capture
 // made: for each size, the sequential-read reference, corescope's full
 // analysis, and the peers (viewcore, goref), all in one run on the same
-// cores. It writes bench/results/<date>-<host>.json and .md.
+// cores. It writes bench/results/<date>-<host>-<commit>.json and .md
+// (-dirty when the C sources differ from the commit; -2, -3 ... rather
+// than overwrite an earlier run).
 //
 // See docs/performance.md for what each number means.
 package main

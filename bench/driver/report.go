@@ -197,11 +197,32 @@ func short(s string) string {
 	return s
 }
 
+// outBase is where this run's results go, chosen at the first write
+// (results are rewritten after each size): <date>-<host>-<commit>, with
+// -2, -3, ... when an earlier run already took the name.
+var outBase string
+
 func write(r *Results) {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		die("%v", err)
 	}
-	writeTo(r, filepath.Join(*outDir, time.Now().Format("2006-01-02")+"-"+r.Host))
+	if outBase == "" {
+		name := time.Now().Format("2006-01-02") + "-" + r.Host
+		if c, dirty := strings.CutSuffix(r.Commit, "+dirty"); c != "" {
+			name += "-" + c[:min(7, len(c))]
+			if dirty {
+				name += "-dirty"
+			}
+		}
+		outBase = filepath.Join(*outDir, name)
+		for k := 2; ; k++ {
+			if _, err := os.Stat(outBase + ".json"); os.IsNotExist(err) {
+				break
+			}
+			outBase = filepath.Join(*outDir, fmt.Sprintf("%s-%d", name, k))
+		}
+	}
+	writeTo(r, outBase)
 }
 
 func writeTo(r *Results, base string) {
