@@ -175,20 +175,35 @@ uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i)
 	return s->base + (uint64_t)slot * s->elemsize + (s->header ? 8 : 0);
 }
 
-void hs_heap_object_addrs(const struct hs_heap *h, uint64_t *out)
+void hs_heap_object_addrs_range(const struct hs_heap *h, uint32_t lo, uint32_t hi, uint64_t *out)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < h->nspans; i++) {
+	if (hi > h->nobjs)
+		hi = (uint32_t)h->nobjs;
+	if (lo >= hi)
+		return;
+	/* From lo's span on, in span order, which is object order; in lo's
+	 * span, past the slots of the objects before lo. */
+	uint32_t k = lo;
+	for (size_t i = h->objs[lo].span; i < h->nspans && k < hi; i++) {
 		const struct hs_span *s = &h->spans[i];
 		if (s->state != HS_SPAN_HEAP)
 			continue;
 		uint64_t first = s->base + (s->header ? 8 : 0);
-		for (uint32_t w = 0; w < (s->nelems + 63) / 64; w++)
-			for (uint64_t bits = h->aw[s->word0 + w].bits; bits && k < h->nobjs;
-			     bits &= bits - 1)
-				out[k++] = first + ((uint64_t)w * 64 + (unsigned)__builtin_ctzll(bits)) *
-							   s->elemsize;
+		for (uint32_t w = 0; w < (s->nelems + 63) / 64 && k < hi; w++) {
+			const struct hs_allocword *aw = &h->aw[s->word0 + w];
+			uint64_t bits = aw->bits;
+			for (uint32_t o = aw->obj; o < k && bits; o++)
+				bits &= bits - 1;
+			for (; bits && k < hi; bits &= bits - 1)
+				out[k++ - lo] = first + ((uint64_t)w * 64 + (unsigned)__builtin_ctzll(bits)) *
+								s->elemsize;
+		}
 	}
+}
+
+void hs_heap_object_addrs(const struct hs_heap *h, uint64_t *out)
+{
+	hs_heap_object_addrs_range(h, 0, (uint32_t)h->nobjs, out);
 }
 
 uint64_t hs_object_addr_from(const struct hs_heap *h, uint32_t i, uint64_t inside)
@@ -268,6 +283,8 @@ static struct cs_error *read_span(struct hs_heap *h, uint64_t addr,
 	    s.npages > (1ull << 40) / h->page_size ||
 	    /* no Go release has small objects of 1 MiB or 65536 per span */
 	    (inuse && !s.large && (s.elemsize > (1u << 20) || s.nelems > UINT16_MAX)) ||
+	    /* a large object has its span to itself */
+	    (inuse && s.large && s.nelems != 1) ||
 	    (inuse && (s.elemsize == 0 || s.nelems == 0 ||
 		       (uint64_t)s.nelems * s.elemsize > span_bytes ||
 		       s.limit < s.base || s.limit > s.base + span_bytes)))
@@ -760,12 +777,18 @@ static int scan_tiled(struct hs_program *p, uint64_t addr, uint64_t size,
 
 int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn, void *arg)
 {
+	if (i >= h->nobjs)
+		return 0;
+	return hs_object_scan_at(h, i, hs_object_addr(h, i), fn, arg);
+}
+
+int hs_object_scan_at(struct hs_heap *h, uint32_t i, uint64_t addr, hs_ptr_fn fn, void *arg)
+{
 	struct hs_program *p = h->p;
 	const struct hs_object *o = &h->objs[i];
 	const struct hs_span *s = &h->spans[o->span];
 	if (s->noscan)
 		return 0;
-	uint64_t addr = hs_object_addr(h, i);
 	uint64_t size = hs_object_size(h, i);
 	/* No skipping of slots in [freeIndexForScan, freeindex): the runtime
 	 * advances freeIndexForScan only on some allocation paths (Go 1.26

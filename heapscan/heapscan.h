@@ -252,6 +252,10 @@ CS_PUBLIC uint64_t hs_object_addr(const struct hs_heap *h, uint32_t i);
 /* Every object's address, in index order, into out[hs_heap_count(h)]:
  * one pass over the spans, for callers that need most of them. */
 CS_PUBLIC void hs_heap_object_addrs(const struct hs_heap *h, uint64_t *out);
+/* The addresses of objects [lo, hi) into out[hi - lo]: the same walk,
+ * from lo's span on. */
+CS_PUBLIC void hs_heap_object_addrs_range(const struct hs_heap *h, uint32_t lo, uint32_t hi,
+					  uint64_t *out);
 /* The same, given an address inside object i (what hs_heap_find resolved
  * to i): cheaper, the slot follows from the address. */
 CS_PUBLIC uint64_t hs_object_addr_from(const struct hs_heap *h, uint32_t i, uint64_t inside);
@@ -265,6 +269,10 @@ typedef int (*hs_ptr_fn)(void *arg, uint64_t offset, uint64_t value);
  * not in the dump. */
 CS_PUBLIC int hs_object_scan(struct hs_heap *h, uint32_t i, hs_ptr_fn fn,
 			     void *arg);
+/* The same, given the object's address (hs_object_addr), for callers
+ * that walk objects in order and have it already. */
+CS_PUBLIC int hs_object_scan_at(struct hs_heap *h, uint32_t i, uint64_t addr, hs_ptr_fn fn,
+				void *arg);
 /* Build now every pointer mask that hs_object_scan would build lazily for
  * the objects' current types.  Afterwards, until a type changes,
  * hs_object_scan reads only and may run in several threads at once. */

@@ -171,12 +171,19 @@ static void scan_chunk_run(struct scan_work *w, struct scan_chunk *ch,
 	ch->c.h = g->h;
 	ch->c.first = g->first;
 	ch->c.next_first = ch->lo;
+	/* the objects' addresses, a batch at a time, in one walk of the
+	 * allocation bits rather than a search per object */
+	uint64_t addr[1024];
 	for (uint32_t i = ch->lo; i < ch->hi; i++) {
-		if (prog && ((i - ch->lo) & 0xffff) == 0)
-			cs_progress_report(prog, "scanning pointers",
-					   atomic_load(&w->scanned) + (i - ch->lo), g->n);
+		uint32_t at = (i - ch->lo) % 1024;
+		if (at == 0) {
+			if (prog && ((i - ch->lo) & 0xffff) == 0)
+				cs_progress_report(prog, "scanning pointers",
+						   atomic_load(&w->scanned) + (i - ch->lo), g->n);
+			hs_heap_object_addrs_range(g->h, i, CS_MIN(i + 1024, ch->hi), addr);
+		}
 		ch->c.obj = i;
-		int r = hs_object_scan(g->h, i, add_edge, &ch->c);
+		int r = hs_object_scan_at(g->h, i, addr[at], add_edge, &ch->c);
 		if (ch->c.nomem)
 			return;
 		if (r < 0)
