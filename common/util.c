@@ -209,6 +209,34 @@ void cs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp)
 	memcpy(a, src, n * sizeof(*a));
 }
 
+size_t cs_sort_unique_u32(uint32_t *a, size_t n, uint64_t *bits, uint32_t *tmp)
+{
+	if (n == 0)
+		return 0;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		lo = a[i] < lo ? a[i] : lo;
+		hi = a[i] > hi ? a[i] : hi;
+	}
+	size_t k = 0;
+	if (n < 256 || (uint64_t)(hi / 64 - lo / 64) >= 4 * (uint64_t)n) {
+		cs_sort_u32(a, n, tmp);
+		for (size_t i = 0; i < n; i++)
+			if (k == 0 || a[i] != a[k - 1])
+				a[k++] = a[i];
+		return k;
+	}
+	for (size_t i = 0; i < n; i++)
+		bits[a[i] / 64] |= 1ull << (a[i] % 64);
+	for (size_t w = lo / 64; w <= hi / 64; w++) {
+		uint64_t b = bits[w];
+		bits[w] = 0;
+		for (; b; b &= b - 1)
+			a[k++] = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(b));
+	}
+	return k;
+}
+
 void cs_map64_init(struct cs_map64 *m)
 {
 	memset(m, 0, sizeof(*m));

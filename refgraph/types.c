@@ -32,8 +32,9 @@ struct typer {
 	uint64_t *typed;
 	/* breadth-first queue; each level is sorted by object index before
 	 * it is visited, so that visits read objects, edges and the core in
-	 * address order (sort_tmp: the radix sort's buffer) */
+	 * address order (sort_tmp and sort_bits: the sort's buffers) */
 	uint32_t *queue, *sort_tmp;
+	uint64_t *sort_bits;
 	size_t head, tail;
 	/* synthetic types per (role, for_type), an open hash kept at most
 	 * half full */
@@ -506,12 +507,14 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.queue = cs_big_malloc((size_t)g->n + 1, sizeof(*t.queue));
 	t.sort_tmp = cs_big_malloc((size_t)g->n + 1, sizeof(*t.sort_tmp));
 	t.typed = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.typed));
+	t.sort_bits = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.sort_bits));
 	t.nsynth = 1u << 16;
 	t.synth = calloc(t.nsynth, sizeof(*t.synth));
-	if (!t.queue || !t.sort_tmp || !t.typed || !t.synth) {
+	if (!t.queue || !t.sort_tmp || !t.typed || !t.sort_bits || !t.synth) {
 		free(t.queue);
 		free(t.sort_tmp);
 		free(t.typed);
+		free(t.sort_bits);
 		free(t.synth);
 		return &cs_error_nomem;
 	}
@@ -536,8 +539,10 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 		}
 	seed_roots(&t);
 	while (t.head < t.tail) {
+		/* (each object is queued once: there is no repeat to drop) */
+		t.tail = t.head + cs_sort_unique_u32(t.queue + t.head, t.tail - t.head,
+						     t.sort_bits, t.sort_tmp);
 		size_t level_end = t.tail;
-		cs_sort_u32(t.queue + t.head, level_end - t.head, t.sort_tmp);
 		while (t.head < level_end) {
 			visit_ahead(&t, t.head, level_end);
 			visit(&t, t.queue[t.head++]);
@@ -545,6 +550,7 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	}
 	free(t.addr);
 	free(t.sort_tmp);
+	free(t.sort_bits);
 	free(t.typed);
 	free(t.queue);
 	free(t.synth);

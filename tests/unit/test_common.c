@@ -228,6 +228,45 @@ static void sort_u32_matches_qsort(void)
 	}
 }
 
+/* Sorting with repeats dropped, against qsort and a dedupe by hand, on
+ * dense value sets (the bitmap sweep) and sparse ones (the radix sort),
+ * with and without repeats, and the bitmap left all zero. */
+static void sort_unique_u32_matches_qsort(void)
+{
+	enum { MAX = 100000, RANGE = 1u << 22 };
+	static uint32_t a[MAX], b[MAX], tmp[MAX];
+	static uint64_t bits[RANGE / 64];
+	static const struct {
+		size_t n;
+		uint32_t range, base;	/* values in [base, base + range) */
+	} cases[] = {
+		{ 0, 1, 0 }, { 1, 1, 7 }, { 300, 600, 0 }, { 300, 300, 1000 },
+		{ 100000, 200000, 123 }, { 100000, 100000, 4000000 - 100000 },
+		{ 100000, RANGE, 0 }, { 255, 100, 64 }, { 5000, RANGE - 64, 63 },
+	};
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		size_t n = cases[c].n;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			a[i] = b[i] = cases[c].base + (uint32_t)(x % cases[c].range);
+		}
+		size_t k = cs_sort_unique_u32(a, n, bits, tmp);
+		cs_sort(b, n, sizeof(*b), u32_order);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (m == 0 || b[i] != b[m - 1])
+				b[m++] = b[i];
+		CHECK(k == m, "case %zu: %zu values left, expected %zu", c, k, m);
+		CHECK(k != m || m == 0 || memcmp(a, b, m * sizeof(*a)) == 0,
+		      "case %zu: order differs from qsort", c);
+		size_t dirty = 0;
+		for (size_t w = 0; w < RANGE / 64; w++)
+			dirty += bits[w] != 0;
+		CHECK(dirty == 0, "case %zu: %zu bitmap words left set", c, dirty);
+	}
+}
+
 int main(void)
 {
 	check_suite = "unit/common";
@@ -241,5 +280,6 @@ int main(void)
 	RUN(sizes_format_in_iec_units);
 	RUN(map64_matches_an_array);
 	RUN(sort_u32_matches_qsort);
+	RUN(sort_unique_u32_matches_qsort);
 	return 0;
 }
