@@ -206,10 +206,11 @@ void cs_sort_u32(uint32_t *a, size_t n, uint32_t *tmp);
 
 /* Sort n 32-bit values ascending and drop repeats, in place; returns how
  * many are left.  bits: a bitmap over every value in a, all zero, and
- * left so; tmp holds n values.  When the values are dense (their range
- * at most 256 bits per value), each sets its bit and one sweep over the
- * range reads them back in order: one random write per value where the
- * radix sort makes three, into 1/32 of the memory. */
+ * left so.  When the values are dense (at least 256 of them, and their
+ * range at most 256 bits per value), each sets its bit and one sweep over
+ * the range reads them back in order: one random write per value where
+ * the radix sort makes three, into 1/32 of the memory.  Otherwise they go
+ * to cs_sort_u32, whose tmp holds n values: only then is tmp written. */
 size_t cs_sort_unique_u32(uint32_t *a, size_t n, uint64_t *bits, uint32_t *tmp);
 
 /* ------------------------------------------------------------------ */

@@ -32,7 +32,8 @@ struct typer {
 	uint64_t *typed;
 	/* breadth-first queue; each level is sorted by object index before
 	 * it is visited, so that visits read objects, edges and the core in
-	 * address order (sort_tmp and sort_bits: the sort's buffers) */
+	 * address order (sort_tmp and sort_bits: the sort's buffers, in one
+	 * block; the dense levels, most of the objects, use only the bits) */
 	uint32_t *queue, *sort_tmp;
 	uint64_t *sort_bits;
 	size_t head, tail;
@@ -505,16 +506,21 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.h = g->h;
 	t.objs = hs_heap_objects(g->h);
 	t.queue = cs_big_malloc((size_t)g->n + 1, sizeof(*t.queue));
-	t.sort_tmp = cs_big_malloc((size_t)g->n + 1, sizeof(*t.sort_tmp));
-	t.typed = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.typed));
-	t.sort_bits = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*t.sort_bits));
+	/* sort_tmp's pages are touched only by the radix sort of sparse
+	 * levels, which are small: the block costs little more than its
+	 * bitmap, behind it (sort_tmp holds an even count: 8-byte aligned) */
+	size_t words = ((size_t)g->n + 63) / 64 + 1, ntmp = ((size_t)g->n + 2) & ~(size_t)1;
+	t.sort_tmp = cs_big_malloc(ntmp + 2 * words, sizeof(*t.sort_tmp));
+	t.sort_bits = t.sort_tmp ? (uint64_t *)(void *)(t.sort_tmp + ntmp) : NULL;
+	if (t.sort_bits)
+		memset(t.sort_bits, 0, words * sizeof(*t.sort_bits));
+	t.typed = cs_big_calloc(words, sizeof(*t.typed));
 	t.nsynth = 1u << 16;
 	t.synth = calloc(t.nsynth, sizeof(*t.synth));
-	if (!t.queue || !t.sort_tmp || !t.typed || !t.sort_bits || !t.synth) {
+	if (!t.queue || !t.sort_tmp || !t.typed || !t.synth) {
 		free(t.queue);
 		free(t.sort_tmp);
 		free(t.typed);
-		free(t.sort_bits);
 		free(t.synth);
 		return &cs_error_nomem;
 	}
@@ -549,8 +555,7 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 		}
 	}
 	free(t.addr);
-	free(t.sort_tmp);
-	free(t.sort_bits);
+	free(t.sort_tmp);	/* and sort_bits */
 	free(t.typed);
 	free(t.queue);
 	free(t.synth);
