@@ -229,38 +229,39 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.cursor[sp] = 0;
 	sp++;
 	while (sp) {
-		uint32_t v = t.stack[sp - 1];
+		uint32_t v = t.stack[sp - 1], parent = t.dfn[v], k = t.cursor[sp - 1], w = 0;
 		struct succ sc = { 0 };
 		succs(g, obj0, v, &sc);
-		uint32_t k = t.cursor[sp - 1];
-		while (k < sc.n) {
-			uint32_t w = succ_at(&sc, obj0, k);
-			if (!(t.mark[w / 64] >> (w % 64) & 1))
+		for (; k < sc.n; k++) {
+			w = succ_at(&sc, obj0, k);
+			if (t.mark[w / 64] >> (w % 64) & 1)
+				continue;
+			/* w's subtree comes first, but its siblings are often
+			 * leaves (a slice's elements, a map's strings) visited
+			 * right after: ask for a later sibling's edge range,
+			 * and then for its edges, in two stages */
+			if (sc.list && k + RG_AHEAD < sc.n) {
+				uint32_t x = sc.list[k + RG_AHEAD];
+				__builtin_prefetch(&g->first[x]);
+				__builtin_prefetch(&t.dfn[x + obj0], 1);
+			}
+			if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges)
+				__builtin_prefetch(&g->edges[g->first[sc.list[k + RG_AHEAD / 2]]]);
+			t.mark[w / 64] |= 1ull << (w % 64);
+			t.dfn[w] = N;
+			t.vertex[N] = w;
+			t.ancestor[N] = parent;
+			N++;
+			/* A leaf (half the objects of a heap) is its own
+			 * subtree: done with it here, not on the stack. */
+			if (w < obj0 || g->first[w - obj0] != g->first[w - obj0 + 1])
 				break;
-			k++;
 		}
 		if (k == sc.n) {
 			sp--;
 			continue;
 		}
 		t.cursor[sp - 1] = k + 1;
-		uint32_t w = succ_at(&sc, obj0, k);
-		/* w's subtree comes first, but its siblings are often leaves
-		 * (a slice's elements, a map's strings) visited right after:
-		 * ask for a later sibling's edge range, and then for its
-		 * edges, in two stages */
-		if (sc.list && k + RG_AHEAD < sc.n) {
-			uint32_t x = sc.list[k + RG_AHEAD];
-			__builtin_prefetch(&g->first[x]);
-			__builtin_prefetch(&t.dfn[x + obj0], 1);
-		}
-		if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges)
-			__builtin_prefetch(&g->edges[g->first[sc.list[k + RG_AHEAD / 2]]]);
-		t.mark[w / 64] |= 1ull << (w % 64);
-		t.dfn[w] = N;
-		t.vertex[N] = w;
-		t.ancestor[N] = t.dfn[v];	/* the DFS parent */
-		N++;
 		t.stack[sp] = w;
 		t.cursor[sp] = 0;
 		sp++;
