@@ -10,8 +10,10 @@
 
 #include "internal.h"
 
-struct totals_walk {
+/* One thread's share: its own totals and its walk's state. */
+struct totals_part {
 	const struct rg_graph *g;
+	uint32_t nparts;
 	struct rg_type_total *t;
 	uint32_t *active;	/* per type: ancestors on the path with it */
 };
@@ -21,11 +23,32 @@ static void totals_visit(void *ctx, uint32_t v, uint32_t type, uint64_t retained
 {
 	(void)v;
 	(void)owner;
-	struct totals_walk *w = ctx;
+	struct totals_part *w = ctx;
 	if (exit)
 		w->active[type]--;
 	else if (w->active[type]++ == 0)
 		w->t[type].retained += retained;
+}
+
+/* Counts and bytes of part k's k/nparts share of the objects. */
+static void totals_count(void *arg, unsigned k)
+{
+	struct totals_part *w = &((struct totals_part *)arg)[k];
+	const struct rg_graph *g = w->g;
+	const struct hs_object *objs = hs_heap_objects(g->h);
+	uint32_t lo = (uint32_t)((uint64_t)g->n * k / w->nparts);
+	uint32_t hi = (uint32_t)((uint64_t)g->n * (k + 1) / w->nparts);
+	struct rg_type_total *t = w->t;
+	for (uint32_t i = lo; i < hi; i++) {
+		uint32_t type = objs[i].type;
+		uint64_t size = hs_object_size(g->h, i);
+		t[type].objects++;
+		t[type].bytes += size;
+		if (!rg_bit(g->live, i)) {
+			t[type].dead_objects++;
+			t[type].dead_bytes += size;
+		}
+	}
 }
 
 struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total **ret,
@@ -36,32 +59,45 @@ struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total *
 	for (uint32_t i = 0; i < g->n; i++)
 		if (objs[i].type >= ntypes)
 			ntypes = objs[i].type + 1;
-	struct rg_type_total *t = calloc(ntypes, sizeof(*t));
-	uint32_t *active = calloc(ntypes, sizeof(*active));
-	if (!t || !active) {
-		free(t);
-		free(active);
-		return &cs_error_nomem;
+	/* Each thread counts a share of the objects and walks a share of
+	 * the dominator tree into its own arrays; part 0's are the result. */
+	unsigned np = rg_threads(g);
+	struct totals_part part[CS_MAX_THREADS];
+	void *ctx[CS_MAX_THREADS];
+	struct cs_error *err = NULL;
+	for (unsigned k = 0; k < np; k++) {
+		part[k] = (struct totals_part){ g, np, calloc(ntypes, sizeof(*part[k].t)),
+						calloc(ntypes, sizeof(*part[k].active)) };
+		ctx[k] = &part[k];
+		if (!part[k].t || !part[k].active)
+			err = &cs_error_nomem;
 	}
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint32_t type = objs[i].type;
-		uint64_t size = hs_object_size(g->h, i);
-		t[type].type = type;
-		t[type].objects++;
-		t[type].bytes += size;
-		if (!rg_bit(g->live, i)) {
-			t[type].dead_objects++;
-			t[type].dead_bytes += size;
+	if (!err) {
+		unsigned ran = cs_run_threads(np, totals_count, part);
+		for (unsigned k = ran; k < np; k++)
+			totals_count(part, k);
+		/* an instance inside another of its type is not counted again */
+		err = rg_domtree_walk_split(g, totals_visit, ctx, np);
+	}
+	struct rg_type_total *t = part[0].t;
+	for (unsigned k = 0; k < np; k++) {
+		for (uint32_t i = 0; !err && k && i < ntypes; i++) {
+			t[i].objects += part[k].t[i].objects;
+			t[i].bytes += part[k].t[i].bytes;
+			t[i].dead_objects += part[k].t[i].dead_objects;
+			t[i].dead_bytes += part[k].t[i].dead_bytes;
+			t[i].retained += part[k].t[i].retained;
 		}
+		if (k)
+			free(part[k].t);
+		free(part[k].active);
 	}
-	/* an instance inside another of its type is not counted again */
-	struct totals_walk w = { g, t, active };
-	struct cs_error *err = rg_domtree_walk(g, totals_visit, &w);
-	free(active);
 	if (err) {
 		free(t);
 		return err;
 	}
+	for (uint32_t i = 0; i < ntypes; i++)
+		t[i].type = i;
 	/* Compact to the types that have objects. */
 	size_t k = 0;
 	for (uint32_t i = 0; i < ntypes; i++)

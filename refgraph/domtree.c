@@ -211,14 +211,45 @@ void rg_domtree_release(const struct rg_graph *g)
 		rg_domtree_free(g->domtree);
 }
 
-struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *ctx)
+void rg_domtree_runs(const struct rg_domtree *t, unsigned n, uint32_t *bound)
 {
+	/* Run k starts at the first top-level subtree that starts at or
+	 * after k/n of the walk: as even as the subtrees allow (one subtree
+	 * is never split; the runs after it may be empty). */
+	bound[0] = 0;
+	bound[n] = t->ntops;
+	for (unsigned k = 1; k < n; k++) {
+		uint64_t at = (uint64_t)t->npre * k / n;
+		uint32_t lo = bound[k - 1], hi = t->ntops;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (t->tops[mid].start < at)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		bound[k] = lo;
+	}
+}
+
+/* The walk in runs (rg_domtree_runs), one per context. */
+struct walk_part {
+	const struct rg_graph *g;
 	const struct rg_domtree *t;
-	struct cs_error *err = rg_domtree_get(g, &t);
-	if (err)
-		return err;
-	const struct hs_object *objs = hs_heap_objects(g->h);
-	const uint64_t *retained = g->retained;
+	rg_walk_fn fn;
+	void *const *ctx;
+	const uint32_t *bound;	/* run k: tops [bound[k], bound[k + 1]) */
+	bool *nomem;		/* per run */
+};
+
+static void walk_run(void *arg, unsigned run)
+{
+	const struct walk_part *w = arg;
+	const struct rg_domtree *t = w->t;
+	const struct hs_object *objs = hs_heap_objects(w->g->h);
+	const uint64_t *retained = w->g->retained;
+	rg_walk_fn fn = w->fn;
+	void *ctx = w->ctx[run];
 	/* Open subtrees, innermost last.  As deep as the tree, which is
 	 * rarely deep: grown on demand. */
 	struct open {
@@ -226,9 +257,11 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 		uint64_t retained;
 	} *open = NULL;
 	size_t capopen = 0;
-	for (uint32_t ti = 0; ti < t->ntops; ti++) {
+	uint32_t tend = w->bound[run + 1];
+	uint32_t kend = rg_top_start(t, tend);
+	for (uint32_t ti = w->bound[run]; ti < tend; ti++) {
 		uint32_t owner = t->tops[ti].owner;
-		uint32_t end = ti + 1 < t->ntops ? t->tops[ti + 1].start : t->npre;
+		uint32_t end = rg_top_start(t, ti + 1);
 		size_t sp = 0;
 		for (uint32_t k = t->tops[ti].start; k < end; k++) {
 			while (sp && t->pre_end[open[sp - 1].k] <= k) {
@@ -238,7 +271,7 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 			}
 			/* the objects' records and retained sizes are read in
 			 * random order: ask for them a few steps ahead */
-			if (k + RG_AHEAD < t->npre) {
+			if (k + RG_AHEAD < kend) {
 				__builtin_prefetch(&objs[t->pre[k + RG_AHEAD]]);
 				__builtin_prefetch(&retained[t->pre[k + RG_AHEAD]]);
 			}
@@ -247,7 +280,8 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 			fn(ctx, v, o.type, o.retained, owner, false);
 			if (!CS_PUSH(open, sp, capopen, o)) {
 				free(open);
-				return &cs_error_nomem;
+				w->nomem[run] = true;
+				return;
 			}
 		}
 		while (sp) {
@@ -256,5 +290,34 @@ struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *
 		}
 	}
 	free(open);
+}
+
+struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
+				       void *const *ctx, unsigned nctx)
+{
+	const struct rg_domtree *t;
+	struct cs_error *err = rg_domtree_get(g, &t);
+	if (err)
+		return err;
+	if (nctx == 0)
+		return NULL;
+	if (nctx > CS_MAX_THREADS)
+		nctx = CS_MAX_THREADS;
+	uint32_t bound[CS_MAX_THREADS + 1];
+	bool nomem[CS_MAX_THREADS] = { false };
+	rg_domtree_runs(t, nctx, bound);
+	struct walk_part w = { g, t, fn, ctx, bound, nomem };
+	unsigned ran = nctx > 1 ? cs_run_threads(nctx, walk_run, &w) : 0;
+	/* runs whose thread could not start: here, in order */
+	for (unsigned k = ran; k < nctx; k++)
+		walk_run(&w, k);
+	for (unsigned k = 0; k < nctx; k++)
+		if (nomem[k])
+			return &cs_error_nomem;
 	return NULL;
+}
+
+struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *ctx)
+{
+	return rg_domtree_walk_split(g, fn, &ctx, 1);
 }

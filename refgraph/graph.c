@@ -255,16 +255,13 @@ static void join_thread(void *arg, unsigned k)
 	}
 }
 
-static unsigned scan_threads(unsigned jobs, uint32_t n)
+/* The threads asked for: jobs, or one per online processor (0). */
+static unsigned graph_threads(unsigned jobs)
 {
 	if (jobs == 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		jobs = c > 0 ? (unsigned)c : 1;
 	}
-	/* a thread per million objects at most: small heaps stay serial */
-	uint32_t by_size = n / (1u << 20) + 1;
-	if (jobs > by_size)
-		jobs = by_size;
 	return jobs > CS_MAX_THREADS ? CS_MAX_THREADS : jobs;
 }
 
@@ -277,16 +274,18 @@ static void free_chunks(struct scan_chunk *chunks, uint32_t n)
 	free(chunks);
 }
 
-static struct cs_error *build_edges(struct rg_graph *g, unsigned jobs,
-				    const struct cs_progress *prog)
+static struct cs_error *build_edges(struct rg_graph *g, const struct cs_progress *prog)
 {
 	g->first = cs_big_malloc((size_t)g->n + 1, sizeof(*g->first));
 	if (!g->first)
 		return &cs_error_nomem;
 	/* Several threads scan disjoint chunks: hs_object_scan only reads
 	 * once the masks exist.  Alone, one chunk: its buffers become the
-	 * graph's without a copy. */
-	unsigned nt = scan_threads(jobs, g->n);
+	 * graph's without a copy.  A thread per million objects at most:
+	 * small heaps scan serially. */
+	unsigned nt = g->threads;
+	if (nt > g->n / (1u << 20) + 1)
+		nt = g->n / (1u << 20) + 1;
 	if (nt > 1)
 		hs_heap_prepare_scan(g->h);
 	uint32_t nchunks = nt > 1 ? 64 * nt : 1;
@@ -532,6 +531,91 @@ static uint32_t root_node_id(uint32_t node)
 				   : 0;
 }
 
+/* The retained sizes, in g->threads runs of the tree (rg_domtree_runs):
+ * first each live object's own size, by ranges of objects; then, each
+ * object's subtree lying behind it in the walk, sums from the back of each
+ * run, objects into their dominators (in the same run) and top-level
+ * subtrees into their root nodes (by node id: in ret for run 0, in a
+ * run's own array for the others, added to ret at the end). */
+struct sums_work {
+	struct rg_graph *g;
+	unsigned n;
+	uint32_t bound[CS_MAX_THREADS + 1];
+	uint64_t *ret[CS_MAX_THREADS];
+	uint64_t live_objects[CS_MAX_THREADS], live_bytes[CS_MAX_THREADS];
+};
+
+static void own_sizes(void *arg, unsigned k)
+{
+	struct sums_work *w = arg;
+	struct rg_graph *g = w->g;
+	uint32_t lo = (uint32_t)((uint64_t)g->n * k / w->n);
+	uint32_t hi = (uint32_t)((uint64_t)g->n * (k + 1) / w->n);
+	uint64_t objects = 0, bytes = 0;	/* (not in w: the threads' counts share a cache line) */
+	for (uint32_t i = lo; i < hi; i++) {
+		uint64_t size = 0;
+		if (rg_bit(g->live, i)) {
+			size = hs_object_size(g->h, i);
+			objects++;
+			bytes += size;
+		}
+		g->retained[i] = size;
+	}
+	w->live_objects[k] = objects;
+	w->live_bytes[k] = bytes;
+}
+
+static void subtree_sums(void *arg, unsigned run)
+{
+	struct sums_work *w = arg;
+	struct rg_graph *g = w->g;
+	const struct rg_domtree *t = g->domtree;
+	uint64_t *ret = w->ret[run], *retained = g->retained;
+	const uint32_t *idom = g->idom;
+	uint32_t kbegin = rg_top_start(t, w->bound[run]);
+	for (uint32_t k = rg_top_start(t, w->bound[run + 1]); k-- > kbegin;) {
+		/* random reads by object, asked for ahead */
+		if (k >= 2 * RG_AHEAD) {
+			uint32_t far = t->pre[k - 2 * RG_AHEAD], near = idom[t->pre[k - RG_AHEAD]];
+			__builtin_prefetch(&idom[far]);
+			__builtin_prefetch(&retained[far]);
+			if (RG_IS_OBJECT(near))
+				__builtin_prefetch(&retained[near]);
+		}
+		uint32_t v = t->pre[k], d = idom[v];
+		if (RG_IS_OBJECT(d))
+			retained[d] += retained[v];
+		else
+			ret[root_node_id(d)] += retained[v];
+	}
+}
+
+static struct cs_error *retained_sums(struct rg_graph *g, uint64_t *ret, uint32_t obj0)
+{
+	struct sums_work w = { .g = g, .n = rg_threads(g) };
+	struct cs_error *err = NULL;
+	w.ret[0] = ret;
+	for (unsigned k = 1; k < w.n; k++)
+		if (!(w.ret[k] = cs_big_calloc(obj0, sizeof(*ret))))
+			err = &cs_error_nomem;
+	if (!err) {
+		for (unsigned k = cs_run_threads(w.n, own_sizes, &w); k < w.n; k++)
+			own_sizes(&w, k);
+		rg_domtree_runs(g->domtree, w.n, w.bound);
+		for (unsigned k = cs_run_threads(w.n, subtree_sums, &w); k < w.n; k++)
+			subtree_sums(&w, k);
+	}
+	for (unsigned k = 0; k < w.n; k++) {
+		g->totals.live_objects += w.live_objects[k];
+		g->totals.live_bytes += w.live_bytes[k];
+		for (uint32_t i = 0; k && !err && i < obj0; i++)
+			ret[i] += w.ret[k][i];
+		if (k)
+			free(w.ret[k]);
+	}
+	return err;
+}
+
 static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_progress *prog)
 {
 	cs_progress_report(prog, "computing dominators", 0, 0);
@@ -598,34 +682,9 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		err = &cs_error_nomem;
 	if (err)
 		goto out;
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint64_t size = 0;
-		if (rg_bit(g->live, i)) {
-			size = hs_object_size(g->h, i);
-			g->totals.live_objects++;
-			g->totals.live_bytes += size;
-		}
-		g->retained[i] = size;
-	}
-	/* Each object's subtree lies behind it in the walk: sum from the
-	 * back, objects into their dominators, tops into their root nodes
-	 * (in ret by node id), then the root nodes into theirs. */
-	const struct rg_domtree *t = g->domtree;
-	for (uint32_t k = t->npre; k-- > 0;) {
-		/* random reads by object, asked for ahead */
-		if (k >= 2 * RG_AHEAD) {
-			uint32_t far = t->pre[k - 2 * RG_AHEAD], near = g->idom[t->pre[k - RG_AHEAD]];
-			__builtin_prefetch(&g->idom[far]);
-			__builtin_prefetch(&g->retained[far]);
-			if (RG_IS_OBJECT(near))
-				__builtin_prefetch(&g->retained[near]);
-		}
-		uint32_t v = t->pre[k], d = g->idom[v];
-		if (RG_IS_OBJECT(d))
-			g->retained[d] += g->retained[v];
-		else
-			ret[root_node_id(d)] += g->retained[v];
-	}
+	err = retained_sums(g, ret, obj0);
+	if (err)
+		goto out;
 	for (uint32_t k = nroot; k-- > 1;) {
 		uint32_t v = rorder[k], d = ridom[v];
 		if (d != UINT32_MAX)
@@ -669,7 +728,8 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 		return cs_error_create(CS_ERR_UNSUPPORTED, "%zu objects: more than corescope's 31-bit object ids hold", n);
 	}
 	g->n = (uint32_t)n;
-	struct cs_error *err = build_edges(g, jobs, prog);
+	g->threads = graph_threads(jobs);
+	struct cs_error *err = build_edges(g, prog);
 	if (!err)
 		err = build_roots(g);
 	if (!err) {
@@ -778,6 +838,11 @@ void rg_group(const struct rg_graph *g, uint32_t gr, struct rg_group_info *ret)
 	ret->nroots = x->nroots;
 	ret->root = &g->roots->v[x->first_root];
 	ret->retained = g->group_retained[gr];
+}
+
+unsigned rg_threads(const struct rg_graph *g)
+{
+	return g->threads ? g->threads : 1;
 }
 
 uint32_t rg_root_group(const struct rg_graph *g, size_t r)

@@ -57,6 +57,7 @@ struct rg_graph {
 	struct hs_heap *h;
 	const struct hs_roots *roots;
 	uint32_t n;
+	unsigned threads;		/* for the parallel phases */
 	uint32_t *first, *edges;	/* forward CSR */
 	uint32_t *edge_words;		/* per edge: the source word holding it
 					 * (until types are inferred) */
@@ -113,6 +114,14 @@ struct rg_domtree {
 	/* per group gr: its subtrees are tops[gtops[gfirst[gr] .. gfirst[gr+1])] */
 	uint32_t *gfirst, *gtops;
 };
+/* Cut the top-level subtrees, in walk order, into n runs of about equal
+ * size: run k is tops [bound[k], bound[k + 1]) (bound holds n + 1). */
+void rg_domtree_runs(const struct rg_domtree *t, unsigned n, uint32_t *bound);
+/* The walk position where top ti starts, or npre past the last. */
+static inline uint32_t rg_top_start(const struct rg_domtree *t, uint32_t ti)
+{
+	return ti < t->ntops ? t->tops[ti].start : t->npre;
+}
 /* Reverse edges: the sources pointing at object i are
  * edges[first[i] .. first[i+1]). */
 struct rg_reverse {

@@ -110,6 +110,16 @@ typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint64_t reta
 			   uint32_t owner, bool exit);
 CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
 					   void *ctx) CS_MUST_CHECK;
+/* The same walk in up to nctx threads (at most CS_MAX_THREADS): the
+ * top-level subtrees, in walk order, are cut into nctx runs of about equal
+ * size, and run k calls fn with ctx[k] only, so that fn needs no locks.
+ * The caller merges the contexts; results that do not depend on the order
+ * of siblings come out the same as from one walk.  A subtree is never cut:
+ * a heap under a single object walks in one thread. */
+CS_PUBLIC struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
+						 void *const *ctx, unsigned nctx) CS_MUST_CHECK;
+/* The threads the graph was built to use (its jobs, capped by its size). */
+CS_PUBLIC unsigned rg_threads(const struct rg_graph *g);
 
 /* Per type (id 0: untyped objects). */
 struct rg_type_total {

@@ -174,7 +174,45 @@ static struct cs_error *type_walk_run(struct type_walk *w)
 	}
 	if (!w->ncand)
 		return NULL;
-	return rg_domtree_walk(w->s->graph, type_visit, w);
+	/* one walk per thread, each on a share of the tree and a copy of the
+	 * candidates, merged into w's */
+	const struct rg_graph *g = w->s->graph;
+	unsigned np = rg_threads(g);
+	struct type_walk part[CS_MAX_THREADS];
+	void *ctx[CS_MAX_THREADS];
+	struct cs_error *err = NULL;
+	ctx[0] = w;
+	for (unsigned k = 1; k < np; k++) {
+		part[k] = *w;
+		part[k].cand = malloc(w->ncand * sizeof(*w->cand));
+		if (part[k].cand)
+			memcpy(part[k].cand, w->cand, w->ncand * sizeof(*w->cand));
+		else
+			err = &cs_error_nomem;
+		ctx[k] = &part[k];
+	}
+	if (!err)
+		err = rg_domtree_walk_split(g, type_visit, ctx, np);
+	for (unsigned k = 1; k < np; k++) {
+		for (size_t i = 0; !err && i < w->ncand; i++) {
+			struct type_cand *c = &w->cand[i];
+			const struct type_cand *x = &part[k].cand[i];
+			c->instances += x->instances;
+			c->owned_by_suspects += x->owned_by_suspects;
+			c->covered += x->covered;
+			c->stack_instances += x->stack_instances;
+			if (x->example_g != HS_NONE &&
+			    (c->example_g == HS_NONE || x->example_retained > c->example_retained ||
+			     (x->example_retained == c->example_retained &&
+			      x->example_obj < c->example_obj))) {
+				c->example_g = x->example_g;
+				c->example_obj = x->example_obj;
+				c->example_retained = x->example_retained;
+			}
+		}
+		free(part[k].cand);
+	}
+	return err;
 }
 
 static int run_leaks(struct cli *cli)

@@ -29,6 +29,7 @@ func init() {
 		Check{Group: "refgraph", Name: "retention-paths", When: notStripped, Run: checkRetentionPaths},
 		Check{Group: "refgraph", Name: "dominator-total", When: notStripped, Run: checkDominatorTotal},
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
+		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
 	)
 }
 
@@ -660,6 +661,35 @@ func checkDominatorTotal(c *Capture, t *truth.Truth) Result {
 	}
 	if a, b := ju(res, "heap", "retained_by_roots"), ju(res, "heap", "live_bytes"); a != b || a == 0 {
 		return failf("retained(super-root) %d, live bytes %d", a, b)
+	}
+	return pass()
+}
+
+// The walks over the dominator tree run in as many threads as --jobs
+// asks, each on a share of the tree: the reports that come from them must
+// not depend on how many.
+func checkJobsIdentical(c *Capture, t *truth.Truth) Result {
+	if r := heapSkip(c); r != nil {
+		return *r
+	}
+	for _, cmd := range [][]string{{"leaks"}, {"histogram"}, {"top", "--by", "type"}} {
+		one := c.Corescope(cmd[0], append(cmd[1:], "--jobs", "1")...)
+		three := c.Corescope(cmd[0], append(cmd[1:], "--jobs", "3")...)
+		if one.Err != nil || three.Err != nil {
+			return failf("corescope %s: %v %v %s", cmd[0], one.Err, three.Err, firstLine(one.Stderr+three.Stderr))
+		}
+		if one.raw != three.raw {
+			i := 0
+			for i < len(one.raw) && i < len(three.raw) && one.raw[i] == three.raw[i] {
+				i++
+			}
+			from := 0
+			if i > 60 {
+				from = i - 60
+			}
+			return failf("corescope %s: --jobs 1 and --jobs 3 differ at byte %d:\n 1: …%.200s\n 3: …%.200s",
+				strings.Join(cmd, " "), i, one.raw[from:], three.raw[from:])
+		}
 	}
 	return pass()
 }

@@ -36,7 +36,7 @@ var features = []struct {
 	{"planted objects", []string{"heapscan/planted-objects"}},
 	{"goroutines vs. traceback", []string{"foundation/traceback-goroutines", "heapscan/goroutine-states", "heapscan/traceback-frames"}},
 	{"retention paths", []string{"refgraph/retention-paths", "refgraph/graph-paths", "refgraph/graph-dot"}},
-	{"leak suspect", []string{"refgraph/leak-suspect", "refgraph/pprof-top"}},
+	{"leak suspect", []string{"refgraph/leak-suspect", "refgraph/pprof-top", "refgraph/jobs-identical"}},
 }
 
 const otherFeature = "other"
