@@ -297,10 +297,20 @@ static inline bool cs_add_overflow(uint64_t a, uint64_t b, uint64_t *ret)
 /* Format a byte count in IEC units ("1.0 MiB"); buf needs 32 bytes. */
 CS_PUBLIC const char *cs_fmt_size(uint64_t bytes, char buf[32]);
 
-/* Run fn(arg, k) in n threads at once: k = 0 in the calling thread, 1 ..
- * in threads started for it (fewer if some cannot start, at most
- * CS_MAX_THREADS).  Returns when all are done, with the number that ran. */
+/* Run fn(arg, k) for every k in 0 .. n-1, in threads at once: k = 0 in
+ * the calling thread, 1 .. in threads started for it.  A part whose
+ * thread cannot start (or beyond CS_MAX_THREADS) runs afterwards in the
+ * calling thread, so every part runs exactly once, whatever the
+ * system allows.  Returns when all are done, with the number of parts
+ * that ran at once. */
 #define CS_MAX_THREADS 16
 CS_PUBLIC unsigned cs_run_threads(unsigned n, void (*fn)(void *arg, unsigned k), void *arg);
+
+/* The first of n items in part k of parts equal shares (k = parts gives
+ * n): part k is [cs_share(n, k, parts), cs_share(n, k + 1, parts)). */
+static inline uint32_t cs_share(uint32_t n, unsigned k, unsigned parts)
+{
+	return (uint32_t)((uint64_t)n * k / parts);
+}
 
 #endif /* CORESCOPE_CS_H */

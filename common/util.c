@@ -448,8 +448,11 @@ unsigned cs_run_threads(unsigned n, void (*fn)(void *arg, unsigned k), void *arg
 		if (pthread_create(&tid[k], NULL, thread_main, &ta[k]) != 0)
 			break;
 	}
-	fn(arg, 0);
+	if (n)
+		fn(arg, 0);
 	for (unsigned k = 1; k < started; k++)
 		pthread_join(tid[k], NULL);
-	return started;
+	for (unsigned k = started; k < n; k++)
+		fn(arg, k);
+	return n ? started : 0;
 }

@@ -13,7 +13,6 @@
 /* One thread's share: its own totals and its walk's state. */
 struct totals_part {
 	const struct rg_graph *g;
-	uint32_t nparts;
 	struct rg_type_total *t;
 	uint32_t *active;	/* per type: ancestors on the path with it */
 };
@@ -30,14 +29,14 @@ static void totals_visit(void *ctx, uint32_t v, uint32_t type, uint64_t retained
 		w->t[type].retained += retained;
 }
 
-/* Counts and bytes of part k's k/nparts share of the objects. */
+/* Counts and bytes of part k's share of the objects. */
 static void totals_count(void *arg, unsigned k)
 {
 	struct totals_part *w = &((struct totals_part *)arg)[k];
 	const struct rg_graph *g = w->g;
 	const struct hs_object *objs = hs_heap_objects(g->h);
-	uint32_t lo = (uint32_t)((uint64_t)g->n * k / w->nparts);
-	uint32_t hi = (uint32_t)((uint64_t)g->n * (k + 1) / w->nparts);
+	unsigned np = rg_threads(g);
+	uint32_t lo = cs_share(g->n, k, np), hi = cs_share(g->n, k + 1, np);
 	struct rg_type_total *t = w->t;
 	for (uint32_t i = lo; i < hi; i++) {
 		uint32_t type = objs[i].type;
@@ -66,16 +65,14 @@ struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total *
 	void *ctx[CS_MAX_THREADS];
 	struct cs_error *err = NULL;
 	for (unsigned k = 0; k < np; k++) {
-		part[k] = (struct totals_part){ g, np, calloc(ntypes, sizeof(*part[k].t)),
+		part[k] = (struct totals_part){ g, calloc(ntypes, sizeof(*part[k].t)),
 						calloc(ntypes, sizeof(*part[k].active)) };
 		ctx[k] = &part[k];
 		if (!part[k].t || !part[k].active)
 			err = &cs_error_nomem;
 	}
 	if (!err) {
-		unsigned ran = cs_run_threads(np, totals_count, part);
-		for (unsigned k = ran; k < np; k++)
-			totals_count(part, k);
+		cs_run_threads(np, totals_count, part);
 		/* an instance inside another of its type is not counted again */
 		err = rg_domtree_walk_split(g, totals_visit, ctx, np);
 	}

@@ -307,10 +307,7 @@ struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
 	bool nomem[CS_MAX_THREADS] = { false };
 	rg_domtree_runs(t, nctx, bound);
 	struct walk_part w = { g, t, fn, ctx, bound, nomem };
-	unsigned ran = nctx > 1 ? cs_run_threads(nctx, walk_run, &w) : 0;
-	/* runs whose thread could not start: here, in order */
-	for (unsigned k = ran; k < nctx; k++)
-		walk_run(&w, k);
+	cs_run_threads(nctx, walk_run, &w);
 	for (unsigned k = 0; k < nctx; k++)
 		if (nomem[k])
 			return &cs_error_nomem;

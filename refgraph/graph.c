@@ -294,8 +294,8 @@ static struct cs_error *build_edges(struct rg_graph *g, const struct cs_progress
 	if (!w.chunks)
 		return &cs_error_nomem;
 	for (uint32_t k = 0; k < nchunks; k++) {
-		w.chunks[k].lo = (uint32_t)((uint64_t)g->n * k / nchunks);
-		w.chunks[k].hi = (uint32_t)((uint64_t)g->n * (k + 1) / nchunks);
+		w.chunks[k].lo = cs_share(g->n, k, nchunks);
+		w.chunks[k].hi = cs_share(g->n, k + 1, nchunks);
 	}
 	atomic_init(&w.next, 0);
 	atomic_init(&w.scanned, 0);
@@ -549,8 +549,7 @@ static void own_sizes(void *arg, unsigned k)
 {
 	struct sums_work *w = arg;
 	struct rg_graph *g = w->g;
-	uint32_t lo = (uint32_t)((uint64_t)g->n * k / w->n);
-	uint32_t hi = (uint32_t)((uint64_t)g->n * (k + 1) / w->n);
+	uint32_t lo = cs_share(g->n, k, w->n), hi = cs_share(g->n, k + 1, w->n);
 	uint64_t objects = 0, bytes = 0;	/* (not in w: the threads' counts share a cache line) */
 	for (uint32_t i = lo; i < hi; i++) {
 		uint64_t size = 0;
@@ -599,11 +598,9 @@ static struct cs_error *retained_sums(struct rg_graph *g, uint64_t *ret, uint32_
 		if (!(w.ret[k] = cs_big_calloc(obj0, sizeof(*ret))))
 			err = &cs_error_nomem;
 	if (!err) {
-		for (unsigned k = cs_run_threads(w.n, own_sizes, &w); k < w.n; k++)
-			own_sizes(&w, k);
+		cs_run_threads(w.n, own_sizes, &w);
 		rg_domtree_runs(g->domtree, w.n, w.bound);
-		for (unsigned k = cs_run_threads(w.n, subtree_sums, &w); k < w.n; k++)
-			subtree_sums(&w, k);
+		cs_run_threads(w.n, subtree_sums, &w);
 	}
 	for (unsigned k = 0; k < w.n; k++) {
 		g->totals.live_objects += w.live_objects[k];

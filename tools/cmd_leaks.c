@@ -123,6 +123,21 @@ static int cand_cmp(const void *a, const void *b)
 	return x->total->type < y->total->type ? -1 : x->total->type > y->total->type;
 }
 
+/* Make (g, obj, r) c's example if it is better: it retains more, or as
+ * much with a lower object id, so the choice does not depend on the
+ * order of the walk or on how it was split between threads. */
+static void take_example(struct type_cand *c, uint32_t g, uint32_t obj, uint64_t r)
+{
+	if (g == HS_NONE)
+		return;
+	if (c->example_g == HS_NONE || r > c->example_retained ||
+	    (r == c->example_retained && obj < c->example_obj)) {
+		c->example_g = g;
+		c->example_obj = obj;
+		c->example_retained = r;
+	}
+}
+
 static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint64_t r, uint32_t owner,
 		       bool exit)
 {
@@ -140,14 +155,7 @@ static void type_visit(void *ctx, uint32_t obj, uint32_t type, uint64_t r, uint3
 	if (gi != HS_NONE)
 		c->stack_instances++;
 	if (c->active++ == 0) {
-		/* the example does not depend on the order of the walk */
-		if (gi != HS_NONE &&
-		    (c->example_g == HS_NONE || r > c->example_retained ||
-		     (r == c->example_retained && obj < c->example_obj))) {
-			c->example_g = gi;
-			c->example_obj = obj;
-			c->example_retained = r;
-		}
+		take_example(c, gi, obj, r);
 		bool by_root = false, inside = false;
 		for (size_t k = 0; owner != HS_NONE && k < w->ns; k++)
 			by_root |= w->sus[k].group == owner;
@@ -201,14 +209,7 @@ static struct cs_error *type_walk_run(struct type_walk *w)
 			c->owned_by_suspects += x->owned_by_suspects;
 			c->covered += x->covered;
 			c->stack_instances += x->stack_instances;
-			if (x->example_g != HS_NONE &&
-			    (c->example_g == HS_NONE || x->example_retained > c->example_retained ||
-			     (x->example_retained == c->example_retained &&
-			      x->example_obj < c->example_obj))) {
-				c->example_g = x->example_g;
-				c->example_obj = x->example_obj;
-				c->example_retained = x->example_retained;
-			}
+			take_example(c, x->example_g, x->example_obj, x->example_retained);
 		}
 		free(part[k].cand);
 	}

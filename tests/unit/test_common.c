@@ -267,6 +267,46 @@ static void sort_unique_u32_matches_qsort(void)
 	}
 }
 
+/* Every part runs exactly once, also beyond the thread cap, and with no
+ * parts nothing runs; the shares tile [0, n) in near-equal parts. */
+struct parts_seen {
+	unsigned runs[64];
+};
+
+static void count_part(void *arg, unsigned k)
+{
+	struct parts_seen *p = arg;
+	if (k < 64)
+		__atomic_fetch_add(&p->runs[k], 1, __ATOMIC_RELAXED);
+}
+
+static void threads_run_every_part_once(void)
+{
+	static const unsigned ns[] = { 0, 1, 2, 3, CS_MAX_THREADS, CS_MAX_THREADS + 1, 64 };
+	for (size_t c = 0; c < sizeof(ns) / sizeof(ns[0]); c++) {
+		struct parts_seen p = { { 0 } };
+		unsigned at_once = cs_run_threads(ns[c], count_part, &p);
+		CHECK(at_once <= ns[c] && at_once <= CS_MAX_THREADS && (ns[c] == 0) == (at_once == 0),
+		      "n %u: %u ran at once", ns[c], at_once);
+		for (unsigned k = 0; k < 64; k++)
+			CHECK(p.runs[k] == (k < ns[c]), "n %u: part %u ran %u times", ns[c], k,
+			      p.runs[k]);
+	}
+	static const uint32_t sizes[] = { 0, 1, 5, 1000, UINT32_MAX };
+	for (size_t c = 0; c < sizeof(sizes) / sizeof(sizes[0]); c++)
+		for (unsigned parts = 1; parts <= 17; parts++) {
+			uint32_t n = sizes[c], prev = 0;
+			CHECK(cs_share(n, 0, parts) == 0 && cs_share(n, parts, parts) == n,
+			      "n %u in %u parts: ends", n, parts);
+			for (unsigned k = 1; k <= parts; k++) {
+				uint32_t at = cs_share(n, k, parts), len = at - cs_share(n, k - 1, parts);
+				CHECK(at >= prev && len >= n / parts && len <= (uint64_t)n / parts + 1,
+				      "n %u in %u parts: part %u has %u", n, parts, k - 1, len);
+				prev = at;
+			}
+		}
+}
+
 int main(void)
 {
 	check_suite = "unit/common";
@@ -281,5 +321,6 @@ int main(void)
 	RUN(map64_matches_an_array);
 	RUN(sort_u32_matches_qsort);
 	RUN(sort_unique_u32_matches_qsort);
+	RUN(threads_run_every_part_once);
 	return 0;
 }
