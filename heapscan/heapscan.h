@@ -165,6 +165,11 @@ CS_PUBLIC const struct hs_type *hs_type_synthetic(struct hs_program *p,
 CS_PUBLIC const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr);
 CS_PUBLIC const struct hs_type *hs_type_by_id(const struct hs_program *p,
 					      uint32_t id);
+/* The type at addr if it is already decoded, else NULL, with *pending
+ * true when hs_type_at could still decode one there.  Never decodes, so
+ * threads may call it while no other thread adds types. */
+CS_PUBLIC const struct hs_type *hs_type_known(const struct hs_program *p, uint64_t addr,
+					      bool *pending);
 /* The pointer mask of a type: ptrbytes/8 bits, LSB first (from GCData,
  * a GC program, or built from the fields), or NULL if unknown. */
 CS_PUBLIC const uint8_t *hs_type_mask(struct hs_program *p, const struct hs_type *t);

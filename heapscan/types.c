@@ -238,11 +238,10 @@ bool hs_map_indirect_elem(struct hs_program *p, const struct hs_type *t)
 
 const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr)
 {
-	if (!addr || (addr & 7))
-		return NULL;
-	uint32_t id = table_find(&p->types, addr);
-	if (id)
-		return p->types.v[id];
+	bool pending;
+	const struct hs_type *known = hs_type_known(p, addr, &pending);
+	if (!pending)
+		return known;
 
 	uint8_t raw[160];
 	size_t rawsize = CS_MIN(sizeof(raw), (size_t)cw_readable(p->core, addr, sizeof(raw)));
@@ -320,6 +319,14 @@ const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr)
 	if (!table_add(&p->types, t))
 		return NULL;
 	return t;
+}
+
+const struct hs_type *hs_type_known(const struct hs_program *p, uint64_t addr, bool *pending)
+{
+	/* (hs_type_at's test: no type can be there) */
+	uint32_t id = addr && !(addr & 7) ? table_find(&p->types, addr) : 0;
+	*pending = !id && addr && !(addr & 7);
+	return id ? p->types.v[id] : NULL;
 }
 
 const struct hs_type *hs_type_by_id(const struct hs_program *p, uint32_t id)
