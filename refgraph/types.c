@@ -584,28 +584,33 @@ static void visit_ahead(struct typer *t, size_t at, size_t end)
 /* ------------------------------------------------------------------ */
 
 /*
- * A round is NSHARES shares of the level that follow one another, each of
- * SHARE_EDGES edges or SHARE_OBJECTS objects, and the threads take shares
- * in turn until none is left (so a slow share does not hold the others
- * up).  A round is short, so that a field first met in it is deferred a
- * bounded number of times before its answer is remembered.  Threads only
- * read (the visit in a share, above): where the answer
- * needs only what is known (a remembered field answer, decoded and made
- * up types), the thread proposes "type the target as id"; where it would
- * decode or make up a type, or ask a field for the first time, it
+ * A round is SHARES_PER_THREAD shares per thread, of the level's objects
+ * in order, each of SHARE_EDGES edges or SHARE_OBJECTS objects, and the
+ * threads take shares in turn until none is left (so a slow share does
+ * not hold the others up).  A round is short, so that a field first met
+ * in it is deferred a bounded number of times before its answer is
+ * remembered.  Threads only read (the visit in a share, above): where the
+ * answer needs only what is known (a remembered field answer, decoded and
+ * made up types), the thread proposes "type the target as id"; where it
+ * would decode or make up a type, or ask a field for the first time, it
  * proposes to visit that word, or that synthetic object, at commit.  Then
  * the calling thread commits the shares in order, skipping targets typed
  * by then.  So the first proposal in the level's order wins, as in the
  * serial visit, and types are decoded and made up in the serial order:
  * their ids are the same too.
+ *
+ * Each share's proposals (about 100 KB) are kept from round to round.
+ * malloc does not give all of them back to the system when they are
+ * freed, and they count against the peak of later phases: 64 shares
+ * added 8 MB to it, hence few shares.
  */
 #define SHARE_OBJECTS (1u << 14)
 #define SHARE_EDGES (1u << 13)
-#define NSHARES 64
+#define SHARES_PER_THREAD 8
 
 struct round {
-	struct share *sh;	/* NSHARES */
-	unsigned n;
+	struct share *sh;
+	unsigned n, cap;
 	atomic_uint next;
 };
 
@@ -664,7 +669,7 @@ static void visit_level_split(struct typer *t, size_t level_end, struct round *r
 	const uint32_t *first = t->g->first;
 	while (t->head < level_end) {
 		size_t q = t->head;
-		for (r->n = 0; r->n < NSHARES && q < level_end; r->n++) {
+		for (r->n = 0; r->n < r->cap && q < level_end; r->n++) {
 			struct share *s = &r->sh[r->n];
 			uint64_t edges = 0;
 			for (s->lo = q; q < level_end && q - s->lo < SHARE_OBJECTS && edges < SHARE_EDGES; q++)
@@ -768,8 +773,9 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	seed_roots(&t);
 	/* (the serial visit when the shares cannot be had) */
 	unsigned np = CS_MIN(rg_threads(g), CS_MAX_THREADS);
-	struct round r = { .sh = np > 1 ? aligned_alloc(64, NSHARES * sizeof(*r.sh)) : NULL };
-	for (unsigned k = 0; r.sh && k < NSHARES; k++)
+	struct round r = { .cap = SHARES_PER_THREAD * np };
+	r.sh = np > 1 ? aligned_alloc(64, r.cap * sizeof(*r.sh)) : NULL;
+	for (unsigned k = 0; r.sh && k < r.cap; k++)
 		r.sh[k] = (struct share){ .t = &t };
 	while (t.head < t.tail) {
 		/* (each object is queued once: there is no repeat to drop) */
@@ -785,7 +791,7 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 			visit(&t, NULL, t.queue[t.head++]);
 		}
 	}
-	for (unsigned k = 0; r.sh && k < NSHARES; k++)
+	for (unsigned k = 0; r.sh && k < r.cap; k++)
 		free(r.sh[k].v);
 	free(r.sh);
 	free(t.addr);
