@@ -132,18 +132,35 @@ CS_PUBLIC char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
 /*
  * Arrays sized by the dump (one entry per object, per edge, per span):
  * malloc, calloc and realloc of n elements of elsz bytes, NULL when n *
- * elsz overflows or memory runs out, released with free().  A block of
- * CS_BIG_MIN bytes or more is advised for transparent huge pages: the
- * passes over such arrays are random access over gigabytes, and with 2 MiB
- * pages they take one page fault and one TLB entry per 2 MiB instead of
- * per 4 KiB (4 GiB bench core, `leaks`: 28.1 s -> 17.8 s, same peak RSS;
- * see docs/performance.md).  Where the kernel does not offer huge pages
- * the advice is ignored.
+ * elsz overflows or memory runs out, released with cs_big_free() and
+ * never with free().  Safe to call from any thread.
+ *
+ * A block of CS_BIG_MIN bytes or more is made of whole 2 MiB pages,
+ * advised for transparent huge pages: the passes over such arrays are
+ * random access over gigabytes, and with 2 MiB pages they take one page
+ * fault and one TLB entry per 2 MiB instead of per 4 KiB (4 GiB bench
+ * core, `leaks`: 28.1 s -> 17.8 s, same peak RSS).  When such a block is
+ * freed its pages are kept, and later blocks are made of them before any
+ * fresh page is mapped (common/bigmem.c says why, and why the peak stays
+ * the same).  Smaller blocks come from malloc.
  */
 #define CS_BIG_MIN ((size_t)4 << 20)
 CS_PUBLIC void *cs_big_malloc(size_t n, size_t elsz);
 CS_PUBLIC void *cs_big_calloc(size_t n, size_t elsz);
 CS_PUBLIC void *cs_big_realloc(void *p, size_t n, size_t elsz);
+/* Like cs_big_malloc, for a block most of whose pages may never be
+ * touched: it is made of fresh pages, which take no memory until used. */
+CS_PUBLIC void *cs_big_malloc_sparse(size_t n, size_t elsz);
+/* Release a block of the four above; NULL is a no-op. */
+CS_PUBLIC void cs_big_free(void *p);
+/* Give the kept pages back to the kernel. */
+CS_PUBLIC void cs_big_trim(void);
+
+/* Bytes of pages: mapped fresh, made of kept ones, and kept now. */
+struct cs_big_stats {
+	size_t fresh_bytes, reused_bytes, idle_bytes;
+};
+CS_PUBLIC struct cs_big_stats cs_big_stats(void);
 
 /* Grow *data (element size elsz) so that it holds at least want elements.
  * Returns false on overflow or allocation failure (*data is unchanged). */

@@ -1,12 +1,12 @@
 /*
- * util.c — arena, growable arrays, string builder, size formatting.
+ * util.c — arena, hash map, sorts, string builder, size formatting,
+ * threads.
  */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "cs.h"
 
@@ -101,78 +101,6 @@ char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
 }
 
 /* ------------------------------------------------------------------ */
-/* Growable arrays                                                     */
-/* ------------------------------------------------------------------ */
-
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-
-/* Advise the whole 2 MiB pages inside [p, p + bytes).  The block is ours
- * alone (malloc hands out blocks this large as their own mappings, or at
- * least never shares their interior), so the advice touches nothing else;
- * it is only a hint, and a kernel that refuses it costs nothing. */
-static void *advise_huge(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-	if (p && bytes >= CS_BIG_MIN) {
-		uintptr_t b = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-		uintptr_t e = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
-		if (e > b)
-			(void)madvise((void *)b, e - b, MADV_HUGEPAGE);
-	}
-#else
-	(void)bytes;
-#endif
-	return p;
-}
-
-void *cs_big_malloc(size_t n, size_t elsz)
-{
-	if (elsz && n > SIZE_MAX / elsz)
-		return NULL;
-	size_t bytes = n * elsz;
-	return advise_huge(malloc(bytes ? bytes : 1), bytes);
-}
-
-void *cs_big_calloc(size_t n, size_t elsz)
-{
-	/* The advice comes after calloc has zeroed the block.  For a block
-	 * malloc maps on its own the zeroing is free (fresh kernel pages
-	 * are zero), so no page has been touched yet; for one carved from
-	 * the heap the pages are already in place and the advice only
-	 * lets the kernel collapse them later. */
-	if (elsz && n > SIZE_MAX / elsz)
-		return NULL;
-	size_t bytes = n * elsz;
-	return advise_huge(calloc(bytes ? n : 1, bytes ? elsz : 1), bytes);
-}
-
-void *cs_big_realloc(void *p, size_t n, size_t elsz)
-{
-	if (elsz && n > SIZE_MAX / elsz)
-		return NULL;
-	size_t bytes = n * elsz;
-	return advise_huge(realloc(p, bytes ? bytes : 1), bytes);
-}
-
-bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz)
-{
-	if (want <= *cap)
-		return true;
-	size_t ncap = *cap ? *cap : 8;
-	while (ncap < want) {
-		if (ncap > SIZE_MAX / 2)
-			return false;
-		ncap *= 2;
-	}
-	void *p = cs_big_realloc(*data, ncap, elsz);
-	if (!p)
-		return false;
-	*data = p;
-	*cap = ncap;
-	return true;
-}
-
-/* ------------------------------------------------------------------ */
 /* Hash map                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -244,8 +172,8 @@ void cs_map64_init(struct cs_map64 *m)
 
 void cs_map64_deinit(struct cs_map64 *m)
 {
-	free(m->keys);
-	free(m->vals);
+	cs_big_free(m->keys);
+	cs_big_free(m->vals);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -286,8 +214,8 @@ bool cs_map64_put(struct cs_map64 *m, uint64_t key, uint32_t val)
 		uint64_t *keys = cs_big_malloc(ncap, sizeof(*keys));
 		uint32_t *vals = cs_big_malloc(ncap, sizeof(*vals));
 		if (!keys || !vals) {
-			free(keys);
-			free(vals);
+			cs_big_free(keys);
+			cs_big_free(vals);
 			return false;
 		}
 		memset(vals, 0xff, ncap * sizeof(*vals));
@@ -295,8 +223,8 @@ bool cs_map64_put(struct cs_map64 *m, uint64_t key, uint32_t val)
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->vals[i] != CS_MAP64_NONE)
 				map64_place(keys, vals, ncap, m->keys[i], m->vals[i], &n);
-		free(m->keys);
-		free(m->vals);
+		cs_big_free(m->keys);
+		cs_big_free(m->vals);
 		m->keys = keys;
 		m->vals = vals;
 		m->cap = ncap;

@@ -606,9 +606,9 @@ void hs_heap_destroy(struct hs_heap *h)
 	free(h->arenas);
 	free(h->arena_buckets);
 	free(h->spans);
-	free(h->aw);
-	free(h->find);
-	free(h->objs);
+	cs_big_free(h->aw);
+	cs_big_free(h->find);
+	cs_big_free(h->objs);
 	free(h);
 }
 

@@ -323,9 +323,9 @@ const struct hs_type *hs_type_at(struct hs_program *p, uint64_t addr)
 
 const struct hs_type *hs_type_known(const struct hs_program *p, uint64_t addr, bool *pending)
 {
-	/* (hs_type_at's test: no type can be there) */
-	uint32_t id = addr && !(addr & 7) ? table_find(&p->types, addr) : 0;
-	*pending = !id && addr && !(addr & 7);
+	bool may_be_type = addr && !(addr & 7);	/* else no type can be there */
+	uint32_t id = may_be_type ? table_find(&p->types, addr) : 0;
+	*pending = may_be_type && !id;
 	return id ? p->types.v[id] : NULL;
 }
 

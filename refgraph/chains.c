@@ -17,10 +17,10 @@
 
 void rg_chains_free(struct rg_chains *c)
 {
-	free(c->parent);
-	free(c->label);
-	free(c->depth);
-	free(c->of_object);
+	cs_big_free(c->parent);
+	cs_big_free(c->label);
+	cs_big_free(c->depth);
+	cs_big_free(c->of_object);
 	free(c->of_group);
 	memset(c, 0, sizeof(*c));
 }
@@ -151,7 +151,7 @@ struct cs_error *rg_chains_build(const struct rg_graph *g, rg_label_fn label, vo
 		}
 	}
 out:
-	free(stack);
+	cs_big_free(stack);
 	cs_map64_deinit(&b.index);
 	if (err)
 		rg_chains_free(c);

@@ -266,9 +266,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		t.cursor[sp] = 0;
 		sp++;
 	}
-	free(t.cursor);		/* the DFS is done with them */
-	free(t.stack);
-	free(t.mark);
+	cs_big_free(t.cursor);	/* the DFS is done with them */
+	cs_big_free(t.stack);
+	cs_big_free(t.mark);
 	t.cursor = t.stack = NULL;
 	t.mark = NULL;
 	/* The predecessor offsets live in the semi array: the loop below
@@ -279,7 +279,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	err = t.semi ? gather_preds(g, &t, n, N) : &cs_error_nomem;
 	if (err)
 		goto out;
-	free(t.dfn);
+	cs_big_free(t.dfn);
 	t.dfn = NULL;
 	t.label = cs_big_malloc(n, sizeof(uint32_t));
 	if (!t.label) {
@@ -336,13 +336,13 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	}
 	*norder_ret = N;
 out:
-	free(t.dfn);
-	free(t.preds);
-	free(t.semi);
-	free(t.label);
-	free(t.ancestor);
-	free(t.stack);
-	free(t.cursor);
-	free(t.mark);
+	cs_big_free(t.dfn);
+	cs_big_free(t.preds);
+	cs_big_free(t.semi);
+	cs_big_free(t.label);
+	cs_big_free(t.ancestor);
+	cs_big_free(t.stack);
+	cs_big_free(t.cursor);
+	cs_big_free(t.mark);
 	return err;
 }

@@ -23,11 +23,11 @@ void rg_domtree_free(struct rg_domtree *t)
 {
 	if (!t)
 		return;
-	free(t->pre);
-	free(t->pre_end);
+	cs_big_free(t->pre);
+	cs_big_free(t->pre_end);
 	free(t->tops);
-	free(t->gfirst);
-	free(t->gtops);
+	cs_big_free(t->gfirst);
+	cs_big_free(t->gtops);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -71,12 +71,12 @@ static uint32_t *order_by_depth(const struct rg_graph *g, uint32_t *norder)
 	for (uint32_t v = 0; v < g->n; v++)
 		if (depth[v] != HS_NONE)
 			path[count[depth[v]]++] = v;
-	free(depth);
+	cs_big_free(depth);
 	free(count);
 	return path;
 fail:
-	free(depth);
-	free(path);
+	cs_big_free(depth);
+	cs_big_free(path);
 	return NULL;
 }
 
@@ -135,8 +135,8 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 		t->pre_end[p] = p + size;
 		cur[v] = p + 1;
 	}
-	free(cur);
-	free(order);
+	cs_big_free(cur);
+	cs_big_free(order);
 	t->npre = norder;
 	/* The subtrees of each group, by counting sort over tops. */
 	t->gfirst = cs_big_calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
@@ -153,8 +153,8 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 			t->gtops[t->gfirst[t->tops[i].owner + 1]++] = i;
 	return NULL;
 nomem:
-	free(cur);
-	free(order);
+	cs_big_free(cur);
+	cs_big_free(order);
 	return &cs_error_nomem;
 }
 

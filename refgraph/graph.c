@@ -88,7 +88,10 @@ static void edge_end(struct edge_ctx *c)
 	if (t == HS_NONE || c->nomem)
 		return;
 	if (c->n == c->cap) {
-		uint64_t ncap = c->cap ? c->cap * 2 : 1u << 20;
+		/* (from 64 Ki: a chunk of a small heap holds a few
+		 * thousand edges, and a block of CS_BIG_MIN or more is made
+		 * of whole 2 MiB pages) */
+		uint64_t ncap = c->cap ? c->cap * 2 : 1u << 16;
 		if (ncap > UINT32_MAX)
 			ncap = UINT32_MAX;
 		if (c->n >= ncap) {
@@ -195,10 +198,10 @@ static void scan_chunk_run(struct scan_work *w, struct scan_chunk *ch,
 	/* Give back the doubling's slack now: the join then needs the
 	 * edges twice at most, not three times. */
 	if (ch->c.n && ch->c.n < ch->c.cap) {
-		uint32_t *e = realloc(ch->c.edges, ch->c.n * sizeof(*e));
+		uint32_t *e = cs_big_realloc(ch->c.edges, ch->c.n, sizeof(*e));
 		if (e)
 			ch->c.edges = e;
-		uint32_t *wd = realloc(ch->c.words, ch->c.n * sizeof(*wd));
+		uint32_t *wd = cs_big_realloc(ch->c.words, ch->c.n, sizeof(*wd));
 		if (wd)
 			ch->c.words = wd;
 	}
@@ -247,8 +250,8 @@ static void join_thread(void *arg, unsigned k)
 			memcpy(g->edge_words + ch->base, ch->c.words,
 			       ch->c.n * sizeof(*g->edge_words));
 		}
-		free(ch->c.edges);
-		free(ch->c.words);
+		cs_big_free(ch->c.edges);
+		cs_big_free(ch->c.words);
 		ch->c.edges = ch->c.words = NULL;
 		for (uint32_t i = ch->lo; i < ch->hi; i++)
 			g->first[i] += (uint32_t)ch->base;
@@ -268,8 +271,8 @@ static unsigned graph_threads(unsigned jobs)
 static void free_chunks(struct scan_chunk *chunks, uint32_t n)
 {
 	for (uint32_t k = 0; k < n; k++) {
-		free(chunks[k].c.edges);
-		free(chunks[k].c.words);
+		cs_big_free(chunks[k].c.edges);
+		cs_big_free(chunks[k].c.words);
 	}
 	free(chunks);
 }
@@ -321,8 +324,8 @@ static struct cs_error *build_edges(struct rg_graph *g, const struct cs_progress
 		}
 	}
 	if (!edges || !words) {
-		free(edges);
-		free(words);
+		cs_big_free(edges);
+		cs_big_free(words);
 		free_chunks(w.chunks, nchunks);
 		return cs_error_create(CS_ERR_NOMEM,
 				       "out of memory (or more than 4 billion edges) after %llu edges",
@@ -348,8 +351,8 @@ static void reverse_free(struct rg_reverse *r)
 {
 	if (!r)
 		return;
-	free(r->first);
-	free(r->edges);
+	cs_big_free(r->first);
+	cs_big_free(r->edges);
 	r->first = r->edges = NULL;
 }
 
@@ -608,7 +611,7 @@ static struct cs_error *retained_sums(struct rg_graph *g, uint64_t *ret, uint32_
 		for (uint32_t i = 0; k && !err && i < obj0; i++)
 			ret[i] += w.ret[k][i];
 		if (k)
-			free(w.ret[k]);
+			cs_big_free(w.ret[k]);
 	}
 	return err;
 }
@@ -629,16 +632,16 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	uint32_t *order = cs_big_malloc(total, sizeof(*order));
 	g->live = cs_big_calloc(((size_t)g->n + 63) / 64 + 1, sizeof(*g->live));
 	if (!idom || !order || !g->live) {
-		free(idom);
-		free(order);
+		cs_big_free(idom);
+		cs_big_free(order);
 		return &cs_error_nomem;
 	}
 	uint32_t norder = 0;
 	err = rg_dominators(&dg, idom, order, &norder);
 	cs_progress_report(prog, "retained sizes", 0, 0);
 	if (err) {
-		free(idom);
-		free(order);
+		cs_big_free(idom);
+		cs_big_free(order);
 		return err;
 	}
 	/* The root nodes (super-root, classes, groups) in preorder, with
@@ -693,11 +696,11 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	for (uint32_t gr = 0; gr < g->ngroups; gr++)
 		g->group_retained[gr] = ret[1 + RG_NCLASSES + gr];
 out:
-	free(idom);
-	free(order);
-	free(rorder);
-	free(ridom);
-	free(ret);
+	cs_big_free(idom);
+	cs_big_free(order);
+	cs_big_free(rorder);
+	cs_big_free(ridom);
+	cs_big_free(ret);
 	return err;
 }
 
@@ -733,7 +736,7 @@ struct cs_error *rg_graph_build(struct hs_program *p, struct hs_heap *h,
 		cs_progress_report(prog, "inferring types", 0, 0);
 		err = rg_infer_types(g);
 	}
-	free(g->edge_words);	/* only type inference reads them */
+	cs_big_free(g->edge_words);	/* only type inference reads them */
 	g->edge_words = NULL;
 	if (!err) {
 		err = compute_dominators(g, prog);
@@ -763,9 +766,9 @@ void rg_graph_destroy(struct rg_graph *g)
 		return;
 	rg_domtree_free(g->domtree);
 	free(g->domtree);
-	free(g->first);
-	free(g->edges);
-	free(g->edge_words);
+	cs_big_free(g->first);
+	cs_big_free(g->edges);
+	cs_big_free(g->edge_words);
 	reverse_free(g->rev);
 	free(g->rev);
 	free(g->root_target);
@@ -774,10 +777,10 @@ void rg_graph_destroy(struct rg_graph *g)
 	free(g->group_first);
 	free(g->group_targets);
 	free(g->pairs);
-	free(g->group_retained);
-	free(g->live);
-	free(g->idom);
-	free(g->retained);
+	cs_big_free(g->group_retained);
+	cs_big_free(g->live);
+	cs_big_free(g->idom);
+	cs_big_free(g->retained);
 	free(g);
 }
 

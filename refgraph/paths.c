@@ -66,7 +66,7 @@ static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
 			for (size_t k = 0; k < m->cap; k++)
 				if (m->slot[k])
 					m->flat[(uint32_t)(m->slot[k] >> 32) - 1] = (uint32_t)m->slot[k];
-			free(m->slot);
+			cs_big_free(m->slot);
 			m->slot = NULL;
 			m->flat[v] = next;
 			return true;
@@ -77,7 +77,7 @@ static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
 		for (size_t k = 0; k < m->cap; k++)
 			if (m->slot[k])
 				nm_insert(slot, cap, m->slot[k]);
-		free(m->slot);
+		cs_big_free(m->slot);
 		m->slot = slot;
 		m->cap = cap;
 	}
@@ -163,8 +163,8 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 	paths = NULL;
 out:
 	rg_paths_free(paths, paths ? per_class * RG_NCLASSES : 0);
-	free(next.flat);
-	free(next.slot);
+	cs_big_free(next.flat);
+	cs_big_free(next.slot);
 	free(queue);
 	free(group_seen);
 	return err;

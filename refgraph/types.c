@@ -129,15 +129,15 @@ static const struct hs_type *field_at_cached(struct typer *t, const struct share
 					     const struct hs_type *ty, uint64_t off,
 					     uint64_t *inner_ret, bool *known)
 {
-	uint32_t k = off < (1ull << 32) && ty->id
-		? cs_map64_get(&t->field_index, (uint64_t)ty->id << 32 | off) : CS_MAP64_NONE;
+	bool keyed = off < (1ull << 32) && ty->id;
+	uint64_t key = (uint64_t)ty->id << 32 | off;
+	uint32_t k = keyed ? cs_map64_get(&t->field_index, key) : CS_MAP64_NONE;
 	if (k == CS_MAP64_NONE && s) {
 		*known = false;
 		return NULL;
 	}
-	if (off >= (1ull << 32) || !ty->id)
+	if (!keyed)
 		return rg_field_at(t->p, ty, off, inner_ret, NULL);
-	uint64_t key = (uint64_t)ty->id << 32 | off;
 	if (k == CS_MAP64_NONE) {
 		struct field_answer a = { NULL, 0 };
 		a.ft = rg_field_at(t->p, ty, off, &a.inner, NULL);
@@ -643,7 +643,7 @@ static void commit_share(struct typer *t, const struct share *s)
 				mark_typed(t, p->x, p->y);
 		} else if (p->kind == PROP_OBJECT) {
 			visit(t, NULL, p->x);
-		} else if (c.obj == p->x ||
+		} else if ((c.obj == p->x && c.mem) ||
 			   visit_start(t, p->x, hs_type_by_id(t->p, t->objs[p->x].type), &c)) {
 			uint32_t tgt = t->g->edges[p->y];
 			uint64_t off, value = edge_word(&c, p->y, &off);
@@ -734,10 +734,11 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.objs = hs_heap_objects(g->h);
 	t.queue = cs_big_malloc((size_t)g->n + 1, sizeof(*t.queue));
 	/* sort_tmp's pages are touched only by the radix sort of sparse
-	 * levels, which are small: the block costs little more than its
-	 * bitmap, behind it (sort_tmp holds an even count: 8-byte aligned) */
+	 * levels, which are small: of fresh pages, the block costs little
+	 * more than its bitmap, behind it (sort_tmp holds an even count:
+	 * 8-byte aligned) */
 	size_t words = ((size_t)g->n + 63) / 64 + 1, ntmp = ((size_t)g->n + 2) & ~(size_t)1;
-	t.sort_tmp = cs_big_malloc(ntmp + 2 * words, sizeof(*t.sort_tmp));
+	t.sort_tmp = cs_big_malloc_sparse(ntmp + 2 * words, sizeof(*t.sort_tmp));
 	t.sort_bits = t.sort_tmp ? (uint64_t *)(void *)(t.sort_tmp + ntmp) : NULL;
 	if (t.sort_bits)
 		memset(t.sort_bits, 0, words * sizeof(*t.sort_bits));
@@ -745,9 +746,9 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	t.nsynth = 1u << 16;
 	t.synth = calloc(t.nsynth, sizeof(*t.synth));
 	if (!t.queue || !t.sort_tmp || !t.typed || !t.synth) {
-		free(t.queue);
-		free(t.sort_tmp);
-		free(t.typed);
+		cs_big_free(t.queue);
+		cs_big_free(t.sort_tmp);
+		cs_big_free(t.typed);
 		free(t.synth);
 		return &cs_error_nomem;
 	}
@@ -794,10 +795,10 @@ struct cs_error *rg_infer_types(struct rg_graph *g)
 	for (unsigned k = 0; r.sh && k < r.cap; k++)
 		free(r.sh[k].v);
 	free(r.sh);
-	free(t.addr);
-	free(t.sort_tmp);	/* and sort_bits */
-	free(t.typed);
-	free(t.queue);
+	cs_big_free(t.addr);
+	cs_big_free(t.sort_tmp);	/* and sort_bits */
+	cs_big_free(t.typed);
+	cs_big_free(t.queue);
 	free(t.synth);
 	free(t.fields);
 	cs_map64_deinit(&t.field_index);

@@ -139,6 +139,8 @@ struct cli_progress {
 	struct cli_phase {
 		const char *name;
 		double wall, cpu;
+		size_t fresh;	/* cs_big_stats().fresh_bytes when it began */
+		long anon_kb;	/* RssAnon when it began, or -1 */
 	} phases[32];
 	unsigned nphases;
 };

@@ -37,7 +37,7 @@ static const struct opt_spec global_opts[] = {
 	{ "no-progress", 0, OPT_NONE, NULL, "no progress display" },
 	{ "jobs", 'j', OPT_REQUIRED, "N", "worker threads (default: all cores)" },
 	{ "force", 0, OPT_NONE, NULL, "accept an executable whose build id does not match" },
-	{ "timings", 0, OPT_NONE, NULL, "print the wall and CPU time of each analysis phase on stderr" },
+	{ "timings", 0, OPT_NONE, NULL, "print each analysis phase's wall and CPU time and memory on stderr" },
 	{ "help", 'h', OPT_NONE, NULL, "show help" },
 	{ "version", 0, OPT_NONE, NULL, "show the version" },
 	{ 0 },

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
+
 #include "check.h"
 #include "cs.h"
 
@@ -75,10 +77,10 @@ static void big_arrays_refuse_overflow_and_keep_data(void)
 	for (size_t i = 0; i < n; i++)
 		lost += w[i] != i * 3;
 	CHECK(lost == 0, "realloc lost %zu words", lost);
-	free(w);
+	cs_big_free(w);
 	void *z = cs_big_malloc(0, 8);
 	CHECK(z != NULL, "an empty array is NULL (callers take NULL for no memory)");
-	free(z);
+	cs_big_free(z);
 }
 
 /* The VmFlags of the mapping that holds addr, from /proc/self/smaps. */
@@ -119,12 +121,247 @@ static void big_arrays_ask_for_huge_pages(void)
 	char *small = cs_big_malloc(CS_BIG_MIN / 4, 1);
 	char sflags[512] = "";
 	bool shave = small && vm_flags_of((uintptr_t)small + CS_BIG_MIN / 8, sflags, sizeof(sflags));
-	free(p);
-	free(small);
+	cs_big_free(p);
+	cs_big_free(small);
 	if (!have)
 		SKIP_TEST("/proc/self/smaps does not show VmFlags");
 	CHECK(strstr(flags, " hg") != NULL, "a %zu-byte block is not advised: VmFlags%s", bytes, flags);
 	CHECK(!shave || strstr(sflags, " hg") == NULL, "a block under CS_BIG_MIN was advised: VmFlags%s", sflags);
+}
+
+#define MIB ((size_t)1 << 20)
+
+/* Kilobytes of RssAnon in /proc/self/status, or -1. */
+static long rss_anon_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long kb = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Words of a block that do not hold their pattern (the word's index
+ * times mul, plus add), checked every stride bytes and at the end. */
+static size_t pattern_lost(const uint64_t *v, size_t bytes, size_t stride, uint64_t mul, uint64_t add)
+{
+	size_t n = bytes / 8, lost = 0;
+	for (size_t i = 0; i < n; i += stride / 8)
+		lost += v[i] != i * mul + add;
+	return lost + (n && v[n - 1] != (n - 1) * mul + add);
+}
+
+static void pattern_fill(uint64_t *v, size_t bytes, size_t stride, uint64_t mul, uint64_t add)
+{
+	size_t n = bytes / 8;
+	for (size_t i = 0; i < n; i += stride / 8)
+		v[i] = i * mul + add;
+	if (n)
+		v[n - 1] = (n - 1) * mul + add;
+}
+
+/* Freed blocks' pages make the next blocks: no fresh page is mapped while
+ * some are kept, so the resident total only grows as far as the live
+ * blocks need; calloc's blocks come zeroed; sparse ones stay fresh. */
+static void big_blocks_reuse_freed_pages(void)
+{
+	cs_big_trim();
+	struct cs_big_stats s0 = cs_big_stats();
+	CHECK(s0.idle_bytes == 0, "%zu bytes kept after cs_big_trim", s0.idle_bytes);
+	uint64_t *a = cs_big_malloc(8 * MIB, 1), *b = cs_big_malloc(8 * MIB, 1),
+		 *c = cs_big_malloc(8 * MIB, 1);
+	REQUIRE(a && b && c, "three 8 MiB blocks failed");
+	memset(a, 0xa5, 8 * MIB);
+	memset(b, 0xa5, 8 * MIB);
+	memset(c, 0xa5, 8 * MIB);
+	struct cs_big_stats s1 = cs_big_stats();
+	CHECK(s1.fresh_bytes - s0.fresh_bytes == 24 * MIB && s1.reused_bytes == s0.reused_bytes,
+	      "three 8 MiB blocks took %zu fresh and %zu kept bytes",
+	      s1.fresh_bytes - s0.fresh_bytes, s1.reused_bytes - s0.reused_bytes);
+	cs_big_free(a);
+	cs_big_free(b);
+	cs_big_free(c);
+	struct cs_big_stats s2 = cs_big_stats();
+	CHECK(s2.idle_bytes == 24 * MIB, "%zu bytes kept after freeing 24 MiB", s2.idle_bytes);
+
+	long rss0 = rss_anon_kb();
+	uint8_t *d = cs_big_calloc(40 * MIB, 1);
+	REQUIRE(d, "a 40 MiB calloc failed");
+	size_t nonzero = 0;
+	for (size_t i = 0; i < 40 * MIB; i += 64)
+		nonzero += d[i] != 0 || d[i + 63] != 0;
+	CHECK(nonzero == 0, "%zu lines of a calloc'd block made of kept pages are not zero", nonzero);
+	memset(d, 1, 40 * MIB);
+	long rss1 = rss_anon_kb();
+	struct cs_big_stats s3 = cs_big_stats();
+	CHECK(s3.reused_bytes - s2.reused_bytes == 24 * MIB &&
+	      s3.fresh_bytes - s2.fresh_bytes == 16 * MIB && s3.idle_bytes == 0,
+	      "40 MiB with 24 kept: %zu kept and %zu fresh bytes used, %zu left kept",
+	      s3.reused_bytes - s2.reused_bytes, s3.fresh_bytes - s2.fresh_bytes, s3.idle_bytes);
+	/* (a little slack: malloc's own pages, and the test's; and under
+	 * AddressSanitizer the shadow of the 40 MiB written) */
+	size_t slack = 4 * MIB;
+#if defined(__SANITIZE_ADDRESS__)
+	slack += 40 * MIB / 8;
+#endif
+	CHECK(rss0 < 0 || rss1 - rss0 <= (long)(16 * MIB + slack) / 1024,
+	      "RssAnon grew by %ld kB for 16 MiB of fresh pages", rss1 - rss0);
+
+	cs_big_free(d);
+	uint64_t *e = cs_big_malloc_sparse(16 * MIB, 1);
+	/* 8 MiB of whole 2 MiB pages, kept ones; the last MiB fresh */
+	uint64_t *f = cs_big_malloc(9 * MIB, 1);
+	REQUIRE(e && f, "the blocks after the calloc failed");
+	struct cs_big_stats s4 = cs_big_stats();
+	CHECK(s4.reused_bytes - s3.reused_bytes == 8 * MIB && s4.idle_bytes == 32 * MIB &&
+	      s4.fresh_bytes - s3.fresh_bytes == 17 * MIB,
+	      "a sparse 16 MiB and a 9 MiB block with 40 MiB kept: %zu kept and %zu fresh bytes used, %zu left kept",
+	      s4.reused_bytes - s3.reused_bytes, s4.fresh_bytes - s3.fresh_bytes, s4.idle_bytes);
+	pattern_fill(e, 16 * MIB, 4096, 3, 1);
+	pattern_fill(f, 9 * MIB, 4096, 5, 2);
+	CHECK(pattern_lost(e, 16 * MIB, 4096, 3, 1) == 0 && pattern_lost(f, 9 * MIB, 4096, 5, 2) == 0,
+	      "blocks overlap");
+	cs_big_free(e);
+	cs_big_free(f);
+	cs_big_trim();
+	CHECK(cs_big_stats().idle_bytes == 0, "cs_big_trim kept pages");
+}
+
+/* realloc keeps the data: from malloc into the pool, growing with kept
+ * pages behind it, shrinking (the tail is kept for later). */
+static void big_blocks_realloc_keeps_data(void)
+{
+	cs_big_trim();
+	uint64_t *v = cs_big_malloc(MIB, 1);
+	REQUIRE(v, "1 MiB failed");
+	pattern_fill(v, MIB, 8, 7, 3);
+	uint64_t *w = cs_big_realloc(v, 9 * MIB, 1);
+	if (!w)
+		cs_big_free(v);
+	REQUIRE(w, "1 -> 9 MiB failed");
+	CHECK(pattern_lost(w, MIB, 8, 7, 3) == 0, "1 -> 9 MiB lost data");
+	pattern_fill(w, 9 * MIB, 8, 7, 3);
+	uint64_t *k = cs_big_malloc(8 * MIB, 1);
+	REQUIRE(k, "8 MiB failed");
+	memset(k, 0xff, 8 * MIB);
+	cs_big_free(k);
+	struct cs_big_stats s0 = cs_big_stats();
+	uint64_t *x = cs_big_realloc(w, 33 * MIB, 1);
+	if (!x)
+		cs_big_free(w);
+	REQUIRE(x, "9 -> 33 MiB failed");
+	struct cs_big_stats s1 = cs_big_stats();
+	CHECK(pattern_lost(x, 9 * MIB, 8, 7, 3) == 0, "9 -> 33 MiB lost data");
+	/* the 2 MiB pages after the one 9 MiB ends in, 10 to 32 MiB, are
+	 * made of the 8 kept first */
+	CHECK(s1.reused_bytes - s0.reused_bytes == 8 * MIB && s1.idle_bytes == 0 &&
+	      s1.fresh_bytes - s0.fresh_bytes == 16 * MIB,
+	      "9 -> 33 MiB with 8 MiB kept: %zu kept and %zu fresh bytes used",
+	      s1.reused_bytes - s0.reused_bytes, s1.fresh_bytes - s0.fresh_bytes);
+	pattern_fill(x, 33 * MIB, 512, 11, 5);
+	uint64_t *y = cs_big_realloc(x, 5 * MIB, 1);
+	REQUIRE(y, "33 -> 5 MiB failed");
+	size_t shrunk_lost = 0;	/* (the stride's words: 33 MiB's last one is gone) */
+	for (size_t i = 0; i < 5 * MIB / 8; i += 512 / 8)
+		shrunk_lost += y[i] != i * 11 + 5;
+	CHECK(shrunk_lost == 0, "33 -> 5 MiB lost %zu words", shrunk_lost);
+	/* the block keeps 6 MiB, whole pages; 32 MiB of them, less those 6,
+	 * are kept, and the last MiB is unmapped */
+	CHECK(cs_big_stats().idle_bytes == 26 * MIB, "33 -> 5 MiB kept %zu bytes of the tail, not 26 MiB",
+	      cs_big_stats().idle_bytes);
+	uint64_t *z = cs_big_realloc(y, 100, 1);
+	REQUIRE(z, "5 MiB -> 100 bytes failed");
+	CHECK(z[0] == 5, "5 MiB -> 100 bytes lost data");
+	cs_big_free(z);
+	cs_big_trim();
+}
+
+struct churn {
+	_Atomic size_t lost, failed;
+};
+
+static void churn_part(void *arg, unsigned k)
+{
+	struct churn *c = arg;
+	uint64_t seed = 0x9e3779b97f4a7c15ull * (k + 1);
+	uint64_t *keep = NULL;
+	size_t keep_bytes = 0;
+	for (int round = 0; round < 40; round++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		size_t bytes = CS_BIG_MIN + (size_t)(seed >> 40) % (12 * MIB);
+		uint64_t *v = round % 3 ? cs_big_malloc(bytes, 1) : cs_big_calloc(bytes, 1);
+		if (!v) {
+			c->failed++;
+			continue;
+		}
+		pattern_fill(v, bytes, 64 * 1024, k + 2, (uint64_t)round);
+		uint64_t *w = cs_big_realloc(v, bytes * 2, 1);
+		if (!w) {
+			c->failed++;
+			cs_big_free(v);
+			continue;
+		}
+		c->lost += pattern_lost(w, bytes, 64 * 1024, k + 2, (uint64_t)round);
+		if (keep)
+			c->lost += pattern_lost(keep, keep_bytes, 64 * 1024, k + 2, 1000);
+		if (round % 4 == 0) {
+			cs_big_free(keep);
+			keep = w;
+			keep_bytes = bytes * 2;
+			pattern_fill(keep, keep_bytes, 64 * 1024, k + 2, 1000);
+		} else {
+			cs_big_free(w);
+		}
+	}
+	cs_big_free(keep);
+}
+
+/* Threads that allocate, grow and free blocks at once see only their own
+ * data. */
+static void big_blocks_from_threads(void)
+{
+	struct churn c = { 0, 0 };
+	cs_run_threads(4, churn_part, &c);
+	CHECK(c.lost == 0 && c.failed == 0, "%zu words lost, %zu allocations failed",
+	      (size_t)c.lost, (size_t)c.failed);
+	cs_big_trim();
+}
+
+/* Past the pool's table of live blocks, blocks come from malloc, and
+ * cs_big_free frees both kinds.  (Only some blocks are touched: each
+ * touch of a block's start takes a whole 2 MiB page.) */
+static int addr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void big_blocks_past_the_table(void)
+{
+	enum { N = 700 };
+	static uint8_t *v[N], *sorted[N];
+	size_t got = 0;
+	for (size_t i = 0; i < N; i++)
+		got += (v[i] = cs_big_malloc(CS_BIG_MIN, 1)) != NULL;
+	REQUIRE(got == N, "%zu of %d blocks made", got, N);
+	size_t lost = 0, overlaps = 0;
+	for (size_t i = 0; i < N; i += i < N - 20 ? 50 : 1)
+		v[i][CS_BIG_MIN - 1] = (uint8_t)(i * 3);
+	for (size_t i = 0; i < N; i += i < N - 20 ? 50 : 1)
+		lost += v[i][CS_BIG_MIN - 1] != (uint8_t)(i * 3);
+	memcpy(sorted, v, sizeof(v));
+	qsort(sorted, N, sizeof(*sorted), addr_cmp);
+	for (size_t i = 1; i < N; i++)
+		overlaps += sorted[i] < sorted[i - 1] + CS_BIG_MIN;
+	for (size_t i = 0; i < N; i++)
+		cs_big_free(v[i]);
+	CHECK(lost == 0 && overlaps == 0, "%zu blocks lost their data, %zu overlap", lost, overlaps);
+	cs_big_trim();
 }
 
 static void errors_carry_address_and_context(void)
@@ -315,6 +552,10 @@ int main(void)
 	RUN(grow_refuses_overflow);
 	RUN(big_arrays_refuse_overflow_and_keep_data);
 	RUN(big_arrays_ask_for_huge_pages);
+	RUN(big_blocks_reuse_freed_pages);
+	RUN(big_blocks_realloc_keeps_data);
+	RUN(big_blocks_from_threads);
+	RUN(big_blocks_past_the_table);
 	RUN(errors_carry_address_and_context);
 	RUN(warnings_dedupe_and_cap);
 	RUN(sizes_format_in_iec_units);
