@@ -86,6 +86,15 @@ static bool nm_put(struct next_map *m, uint32_t v, uint32_t next)
 	return true;
 }
 
+/* The root slot of group gr that points at object v, or SIZE_MAX. */
+static size_t root_slot(const struct rg_graph *g, uint32_t gr, uint32_t v)
+{
+	for (size_t r = 0; r < g->roots->n; r++)
+		if (g->root_group[r] == gr && g->root_target[r] == v)
+			return r;
+	return SIZE_MAX;
+}
+
 struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 			  unsigned per_class, struct rg_path **ret, size_t *n_ret)
 {
@@ -133,14 +142,7 @@ struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 				if (x == target)
 					break;
 			}
-			/* The root slot of the group that points at v. */
-			size_t root = SIZE_MAX;
-			for (size_t r = 0; r < g->roots->n; r++)
-				if (g->root_group[r] == gr && g->root_target[r] == v) {
-					root = r;
-					break;
-				}
-			paths[npaths++] = (struct rg_path){ gr, root, len, objs };
+			paths[npaths++] = (struct rg_path){ gr, root_slot(g, gr, v), len, objs };
 		}
 		bool done = true;
 		for (int c = 0; c < RG_NCLASSES; c++)
@@ -167,6 +169,193 @@ out:
 	cs_big_free(next.slot);
 	free(queue);
 	free(group_seen);
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* One shortest path, forward through the dominators                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every path from a root to an object passes through all the object's
+ * dominators, in order, and a shortest one visits each once: it is a
+ * shortest path from the top of the dominator chain (a root group, a
+ * class or the super-root) to the first dominating object, then from
+ * each dominator to the next.  A shortest path from a dominator u to the
+ * next one, v, stays among the objects u dominates: one reachable without
+ * u would make a path to v that avoids u.  So each leg is a forward
+ * breadth-first search from u that stops at v, and most legs are one of
+ * u's own edges.  This needs no reverse edges (two words per edge, built
+ * by a counting sort over all of them), which is what rg_paths costs on
+ * a big heap.
+ */
+
+struct legs {
+	const struct rg_graph *g;
+	uint64_t work, budget;		/* edges looked at; past budget, give up */
+	uint32_t *queue;
+	size_t qcap;
+	uint32_t *path;			/* the path so far, root side first */
+	size_t n, cap;
+};
+
+/* A shortest path from the sources to v appended to l->path, less its
+ * first node when skip_first (the end of the leg before).  NULL, or
+ * CS_ERR_NOT_FOUND when v is not reached (or the budget is spent). */
+static struct cs_error *leg(struct legs *l, const uint32_t *src, size_t ns, uint32_t v,
+			    bool skip_first)
+{
+	const struct rg_graph *g = l->g;
+	if (ns == 1 && src[0] == v)
+		return skip_first || CS_PUSH(l->path, l->n, l->cap, v) ? NULL : &cs_error_nomem;
+	if (ns == 1) {
+		uint32_t u = src[0];
+		for (uint32_t k = g->first[u]; k < g->first[u + 1]; k++)
+			if (g->edges[k] == v) {
+				l->work += k - g->first[u] + 1;
+				if (!skip_first && !CS_PUSH(l->path, l->n, l->cap, u))
+					return &cs_error_nomem;
+				return CS_PUSH(l->path, l->n, l->cap, v) ? NULL : &cs_error_nomem;
+			}
+	}
+	/* prev(x): the node before x, toward the sources; a source's is
+	 * itself */
+	struct next_map prev = { .n = g->n, .cap = 1024 };
+	prev.slot = calloc(prev.cap, sizeof(*prev.slot));
+	struct cs_error *err = prev.slot ? NULL : &cs_error_nomem;
+	size_t head = 0, tail = 0;
+	bool found = false;
+	for (size_t i = 0; !err && !found && i < ns; i++) {
+		if (nm_get(&prev, src[i]) != UINT32_MAX)
+			continue;
+		if (!nm_put(&prev, src[i], src[i]) || !CS_PUSH(l->queue, tail, l->qcap, src[i]))
+			err = &cs_error_nomem;
+		found = src[i] == v;
+	}
+	while (!err && !found && head < tail) {
+		uint32_t x = l->queue[head++];
+		l->work += g->first[x + 1] - g->first[x] + 1;
+		if (l->work > l->budget)
+			break;
+		for (uint32_t k = g->first[x]; !found && k < g->first[x + 1]; k++) {
+			uint32_t y = g->edges[k];
+			if (nm_get(&prev, y) != UINT32_MAX)
+				continue;
+			if (!nm_put(&prev, y, x) || !CS_PUSH(l->queue, tail, l->qcap, y)) {
+				err = &cs_error_nomem;
+				break;
+			}
+			found = y == v;
+		}
+	}
+	if (!err && !found)
+		err = cs_error_create(CS_ERR_NOT_FOUND, "no path");
+	if (!err) {
+		/* v back to its source, then reversed in place */
+		size_t n0 = l->n;
+		for (uint32_t x = v;; x = nm_get(&prev, x)) {
+			uint32_t px = nm_get(&prev, x);
+			if (px == x && skip_first)
+				break;
+			if (!CS_PUSH(l->path, l->n, l->cap, x)) {
+				err = &cs_error_nomem;
+				break;
+			}
+			if (px == x)
+				break;
+		}
+		for (size_t a = n0, b = l->n; b > a + 1; a++, b--) {
+			uint32_t t = l->path[a];
+			l->path[a] = l->path[b - 1];
+			l->path[b - 1] = t;
+		}
+	}
+	cs_big_free(prev.flat);
+	cs_big_free(prev.slot);
+	return err;
+}
+
+/* The path through the dominators, or CS_ERR_NOT_FOUND when that way
+ * does not apply (group does not dominate target) or costs too much. */
+static struct cs_error *path_forward(const struct rg_graph *g, uint32_t target, uint32_t group,
+				     struct rg_path *ret)
+{
+	struct legs l = { .g = g, .budget = g->nedges + g->n };
+	uint32_t *chain = NULL, top = target;
+	size_t m = 0, cap = 0;
+	struct cs_error *err = NULL;
+	/* target and its dominating objects, nearest first (the chain is
+	 * acyclic by construction; the cap is for a damaged graph) */
+	while (!err && RG_IS_OBJECT(top) && m <= g->n) {
+		if (!CS_PUSH(chain, m, cap, top))
+			err = &cs_error_nomem;
+		top = g->idom[top];
+	}
+	/* The first leg starts at the root targets of the top node: the
+	 * asked-for group must be that node. */
+	uint32_t g0 = 0, g1 = 0;
+	if (!err && RG_IS_GROUP(top) && (group == HS_NONE || top == RG_GROUP_NODE(group))) {
+		g0 = top - RG_GROUP_NODE(0);
+		g1 = g0 + 1;
+	} else if (!err && group == HS_NONE && RG_IS_CLASS(top)) {
+		g0 = g->class_first[top - RG_CLASS_NODE(0)];
+		g1 = g->class_first[top - RG_CLASS_NODE(0) + 1];
+	} else if (!err && group == HS_NONE && top == RG_SUPER_ROOT) {
+		g1 = g->ngroups;
+	}
+	if (!err && g0 == g1)
+		err = cs_error_create(CS_ERR_NOT_FOUND, "not through the dominators");
+	if (!err)
+		err = leg(&l, g->group_targets + g->group_first[g0],
+			  g->group_first[g1] - g->group_first[g0], chain[m - 1], false);
+	for (size_t i = m - 1; !err && i > 0; i--)
+		err = leg(&l, &chain[i], 1, chain[i - 1], true);
+	if (!err) {
+		/* the path's group: the first of g0..g1 whose targets hold its
+		 * first object */
+		uint32_t first = l.path[0], gr = HS_NONE;
+		for (size_t q = rg_pairs_lower(g->pairs, g->npairs, first);
+		     gr == HS_NONE && q < g->npairs && (g->pairs[q] >> 32) == first; q++)
+			if ((uint32_t)g->pairs[q] >= g0 && (uint32_t)g->pairs[q] < g1)
+				gr = (uint32_t)g->pairs[q];
+		if (gr == HS_NONE || l.n > UINT32_MAX)
+			err = cs_error_create(CS_ERR_BAD_DATA, "a path's first object has no root");
+		else
+			*ret = (struct rg_path){ gr, root_slot(g, gr, first), (uint32_t)l.n, l.path };
+	}
+	if (err)
+		free(l.path);
+	free(l.queue);
+	free(chain);
+	return err;
+}
+
+struct cs_error *rg_path_from(const struct rg_graph *g, uint32_t target, uint32_t group,
+			      struct rg_path *ret)
+{
+	if (target >= g->n || g->idom[target] == HS_NONE)
+		return cs_error_create(CS_ERR_NOT_FOUND, "no path: the object is not live");
+	struct cs_error *err = path_forward(g, target, group, ret);
+	if (!err || err->code != CS_ERR_NOT_FOUND)
+		return err;
+	cs_error_destroy(err);
+	/* The group shares the object with others: backwards, from the
+	 * object, as rg_paths does. */
+	struct rg_path *paths;
+	size_t np;
+	err = rg_paths(g, target, 8, &paths, &np);
+	if (err)
+		return err;
+	size_t k = 0;
+	while (k < np && group != HS_NONE && paths[k].group != group)
+		k++;
+	if (k == np) {
+		err = cs_error_create(CS_ERR_NOT_FOUND, "no path from the root group");
+	} else {
+		*ret = paths[k];
+		paths[k].objs = NULL;
+	}
+	rg_paths_free(paths, np);
 	return err;
 }
 

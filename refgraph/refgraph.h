@@ -151,6 +151,15 @@ CS_PUBLIC struct cs_error *rg_paths(const struct rg_graph *g, uint32_t target,
 				    unsigned per_class, struct rg_path **ret,
 				    size_t *n_ret) CS_MUST_CHECK;
 CS_PUBLIC void rg_paths_free(struct rg_path *paths, size_t n);
+/* A shortest path to target from root group group, or from any root
+ * group when group is HS_NONE (one of the shortest: which one may differ
+ * from rg_paths's first).  When the group alone keeps target alive, or
+ * any group will do, it is found forward through target's dominators,
+ * without the reverse edges rg_paths builds; else as rg_paths does (and
+ * then, like rg_paths(g, target, 8, ...), only among 8 groups per
+ * class).  CS_ERR_NOT_FOUND when there is none.  Free ret->objs. */
+CS_PUBLIC struct cs_error *rg_path_from(const struct rg_graph *g, uint32_t target,
+					uint32_t group, struct rg_path *ret) CS_MUST_CHECK;
 /* The root group that alone keeps obj alive (the top of its dominator
  * chain), or HS_NONE when several roots share it or it is dead. */
 CS_PUBLIC uint32_t rg_owner_group(const struct rg_graph *g, uint32_t obj);

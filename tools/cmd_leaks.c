@@ -40,32 +40,22 @@ static size_t suspect_path(struct cli_session *s, uint32_t group, uint32_t obj,
 {
 	*ret = NULL;
 	*root_ret = NULL;
-	struct rg_path *paths;
-	size_t np;
-	struct cs_error *err = rg_paths(s->graph, obj, 8, &paths, &np);
+	struct rg_path path;
+	struct cs_error *err = rg_path_from(s->graph, obj, group, &path);
 	if (err) {
 		cs_error_destroy(err);
 		return 0;
 	}
-	const struct rg_path *best = NULL;
-	for (size_t k = 0; k < np; k++)
-		if (group == HS_NONE || paths[k].group == group) {
-			best = &paths[k];
-			break;
-		}
+	*ret = calloc(path.len, sizeof(**ret));
+	*root_ret = path.root != SIZE_MAX ? cli_root_name(s, path.root) : cli_group_name(s, path.group);
 	size_t n = 0;
-	if (best) {
-		*ret = calloc(best->len, sizeof(**ret));
-		*root_ret = best->root != SIZE_MAX ? cli_root_name(s, best->root)
-						    : cli_group_name(s, best->group);
-		for (uint32_t h = 0; *ret && h < best->len; h++) {
-			(*ret)[n].via = h ? rg_hop_name(s->graph, best->objs[h - 1], best->objs[h], NULL)
-					  : strdup("(the root points here)");
-			(*ret)[n].obj = best->objs[h];
-			n++;
-		}
+	for (uint32_t h = 0; *ret && h < path.len; h++) {
+		(*ret)[n].via = h ? rg_hop_name(s->graph, path.objs[h - 1], path.objs[h], NULL)
+				  : strdup("(the root points here)");
+		(*ret)[n].obj = path.objs[h];
+		n++;
 	}
-	rg_paths_free(paths, np);
+	free(path.objs);
 	return n;
 }
 
@@ -239,8 +229,9 @@ static int run_leaks(struct cli *cli)
 	}
 	/* Types whose outermost objects together keep the share, when no
 	 * single root does (thousands of goroutines each holding a buffer):
-	 * computed before the suspects' paths, whose reverse edges take the
-	 * room of the dominator tree's layout. */
+	 * computed before the suspects' paths, which need reverse edges
+	 * when a suspect shares its object with other roots, and those take
+	 * the room of the dominator tree's layout. */
 	struct rg_type_total *tt = NULL;
 	size_t ntt = 0;
 	cs_progress_report(&s.report, "type totals", 0, 0);

@@ -30,6 +30,7 @@ func init() {
 		Check{Group: "refgraph", Name: "dominator-total", When: notStripped, Run: checkDominatorTotal},
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
 		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
+		Check{Group: "refgraph", Name: "leak-path-shortest", When: notStripped, Run: checkLeakPathShortest},
 	)
 }
 
@@ -690,6 +691,57 @@ func checkJobsIdentical(c *Capture, t *truth.Truth) Result {
 			return failf("corescope %s: --jobs 1 and --jobs 3 differ at byte %d:\n 1: …%.200s\n 3: …%.200s",
 				strings.Join(cmd, " "), i, one.raw[from:], three.raw[from:])
 		}
+	}
+	return pass()
+}
+
+// Each leak suspect's path is a shortest one: as long as the shortest path
+// `why` finds to its last object from the same root (any root, for a
+// shared object).  leaks finds its paths forward through the dominators,
+// why backwards over reverse edges: two searches that share no code.
+func checkLeakPathShortest(c *Capture, t *truth.Truth) Result {
+	if r := heapSkip(c); r != nil {
+		return *r
+	}
+	res, err := c.Corescope("leaks").result()
+	if err != nil {
+		return failf("corescope leaks: %v", err)
+	}
+	checked := 0
+	var problems []string
+	for _, s := range ja(res, "suspects") {
+		path := ja(s, "path")
+		if len(path) == 0 {
+			continue
+		}
+		addr := js(path[len(path)-1], "address")
+		why, err := c.Corescope("why", "--paths", "50", addr).result()
+		if err != nil {
+			return failf("corescope why %s: %v", addr, err)
+		}
+		best := -1
+		for _, e := range ja(why, "explanations") {
+			for _, p := range ja(e, "paths") {
+				n := len(ja(p, "hops"))
+				if js(s, "kind") == "root" && js(p, "root", "name") != js(s, "path_root") {
+					continue
+				}
+				if best < 0 || n < best {
+					best = n
+				}
+			}
+		}
+		checked++
+		if best != len(path) {
+			problems = append(problems, fmt.Sprintf("suspect %q: leaks' path to %s from %q has %d objects, why's shortest %d",
+				js(s, "name"), addr, js(s, "path_root"), len(path), best))
+		}
+	}
+	if len(problems) > 0 {
+		return failf("%s", firstN(problems, 3))
+	}
+	if checked == 0 {
+		return skipf("no leak suspect has a path")
 	}
 	return pass()
 }

@@ -215,10 +215,154 @@ static void deep_list_is_iterative(void)
 	free(order);
 }
 
+/* Shortest distance (edges) from group gr's targets to object v, or from
+ * every group's when gr is HS_NONE, by a plain BFS; -1 unreachable. */
+static int bfs_distance(const struct testgraph *t, uint32_t gr, uint32_t v)
+{
+	int dist[MAXN];
+	uint32_t queue[MAXN], head = 0, tail = 0;
+	for (uint32_t i = 0; i < t->nobj; i++)
+		dist[i] = -1;
+	uint32_t g0 = gr == HS_NONE ? 0 : gr, g1 = gr == HS_NONE ? t->ngroups : gr + 1;
+	for (uint32_t k = t->group_first[g0]; k < t->group_first[g1]; k++)
+		if (dist[t->group_targets[k]] < 0) {
+			dist[t->group_targets[k]] = 0;
+			queue[tail++] = t->group_targets[k];
+		}
+	while (head < tail) {
+		uint32_t x = queue[head++];
+		for (uint32_t e = t->first[x]; e < t->first[x + 1]; e++)
+			if (dist[t->edges[e]] < 0) {
+				dist[t->edges[e]] = dist[x] + 1;
+				queue[tail++] = t->edges[e];
+			}
+	}
+	return dist[v];
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* rg_path_from against a plain BFS, on random graphs: from every group
+ * and from any, to every object, a path exactly as long as the shortest,
+ * made of the graph's edges, starting at a target of the group it names
+ * (the asked-for one) -- whether the group alone keeps the object (the
+ * forward search through the dominators) or shares it (the backward one
+ * over reverse edges); none where the BFS finds none. */
+static void paths_are_shortest(void)
+{
+	struct rng r = { 777 };
+	static struct testgraph t;
+	uint32_t idom[MAXNODES], order[MAXNODES], norder, oidom[MAXN];
+	static struct rg_group groups[MAXG];
+	static uint64_t pairs[MAXG * 4];
+	static uint32_t root_group[MAXG * 4], root_target[MAXG * 4];
+	int forward_cases = 0, shared_cases = 0;
+	for (int iter = 0; iter < 500; iter++) {
+		random_graph(&r, &t);
+		struct rg_domgraph dg = {
+			.nobj = t.nobj, .ngroups = t.ngroups,
+			.first = t.first, .edges = t.edges,
+			.class_first = t.class_first,
+			.group_first = t.group_first, .group_targets = t.group_targets,
+		};
+		struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
+		REQUIRE(!err, "rg_dominators: %s", err->message);
+		/* the graph as rg_graph_build leaves it: idoms by object, the
+		 * root nodes named as refgraph.h says */
+		uint32_t o0 = obj0(&t);
+		for (uint32_t i = 0; i < t.nobj; i++) {
+			uint32_t d = idom[o0 + i];
+			oidom[i] = d == UINT32_MAX ? HS_NONE
+				   : d >= o0	    ? d - o0
+				   : d == 0	    ? RG_SUPER_ROOT
+				   : d <= RG_NCLASSES ? RG_CLASS_NODE(d - 1)
+						      : RG_GROUP_NODE(d - 1 - RG_NCLASSES);
+		}
+		size_t np = 0;
+		for (uint32_t c = 0; c < RG_NCLASSES; c++)
+			for (uint32_t gr = t.class_first[c]; gr < t.class_first[c + 1]; gr++) {
+				groups[gr] = (struct rg_group){ .cls = (uint8_t)c };
+				for (uint32_t k = t.group_first[gr]; k < t.group_first[gr + 1]; k++) {
+					pairs[np] = (uint64_t)t.group_targets[k] << 32 | gr;
+					root_group[np] = gr;
+					root_target[np] = t.group_targets[k];
+					np++;
+				}
+			}
+		qsort(pairs, np, sizeof(*pairs), u64_cmp);
+		struct hs_roots roots = { .n = np };
+		struct rg_reverse *rev = calloc(1, sizeof(*rev));
+		REQUIRE(rev, "calloc");
+		struct rg_graph g = {
+			.roots = &roots, .n = t.nobj, .first = t.first, .edges = t.edges,
+			.rev = rev, .nedges = t.first[t.nobj], .root_target = root_target,
+			.root_group = root_group, .groups = groups, .ngroups = t.ngroups,
+			.group_first = t.group_first, .group_targets = t.group_targets,
+			.pairs = pairs, .npairs = np, .idom = oidom,
+		};
+		memcpy(g.class_first, t.class_first, sizeof(g.class_first));
+		for (uint32_t v = 0; v < t.nobj; v++)
+			for (uint32_t gr = 0; gr <= t.ngroups; gr++) {
+				uint32_t want = gr == t.ngroups ? HS_NONE : gr;
+				int d = bfs_distance(&t, want, v);
+				struct rg_path p = { 0 };
+				err = rg_path_from(&g, v, want, &p);
+				if (d < 0) {
+					REQUIRE(err && err->code == CS_ERR_NOT_FOUND,
+						"graph %d: a path to %u from group %d, which does not reach it",
+						iter, v, (int)want);
+					cs_error_destroy(err);
+					continue;
+				}
+				REQUIRE(!err, "graph %d: no path to %u from group %d (BFS: %d edges): %s",
+					iter, v, (int)want, d, err->message);
+				/* the group alone keeps v: the top of v's chain */
+				uint32_t top = v;
+				while (RG_IS_OBJECT(top))
+					top = oidom[top];
+				bool forward = want == HS_NONE || top == RG_GROUP_NODE(want);
+				forward_cases += forward;
+				shared_cases += !forward;
+				REQUIRE(p.len == (uint32_t)d + 1 && p.objs[p.len - 1] == v,
+					"graph %d: path to %u from group %d has %u objects, BFS says %d",
+					iter, v, (int)want, p.len, d + 1);
+				REQUIRE(want == HS_NONE || p.group == want, "graph %d: asked for group %u, got %u",
+					iter, want, p.group);
+				bool starts = false;
+				for (uint32_t k = t.group_first[p.group]; k < t.group_first[p.group + 1]; k++)
+					starts |= t.group_targets[k] == p.objs[0];
+				REQUIRE(starts, "graph %d: path to %u starts at %u, not a target of group %u",
+					iter, v, p.objs[0], p.group);
+				REQUIRE(p.root < np && root_group[p.root] == p.group &&
+					root_target[p.root] == p.objs[0],
+					"graph %d: path to %u names root slot %zu", iter, v, p.root);
+				for (uint32_t h = 1; h < p.len; h++) {
+					bool edge = false;
+					for (uint32_t e = t.first[p.objs[h - 1]]; e < t.first[p.objs[h - 1] + 1]; e++)
+						edge |= t.edges[e] == p.objs[h];
+					REQUIRE(edge, "graph %d: path to %u: no edge %u -> %u", iter, v,
+						p.objs[h - 1], p.objs[h]);
+				}
+				free(p.objs);
+			}
+		cs_big_free(rev->first);
+		cs_big_free(rev->edges);
+		free(rev);
+	}
+	CHECK(forward_cases > 1000 && shared_cases > 1000,
+	      "only %d paths from a group that alone keeps the object, %d from one that shares it",
+	      forward_cases, shared_cases);
+}
+
 int main(void)
 {
 	check_suite = "unit/dominators";
 	RUN(dominators_match_definition);
 	RUN(deep_list_is_iterative);
+	RUN(paths_are_shortest);
 	return 0;
 }
