@@ -17,9 +17,13 @@
  *
  * The peak stays what it was.  Idle pages are used up before any fresh
  * page is mapped, so the resident total only grows when nothing is idle,
- * that is, when it equals what the live blocks hold.  (The exception is a
- * calloc'ed block its caller touches only in part: made of idle pages,
- * all of it is resident.  None of ours is sparse.)
+ * that is, when it equals what the live blocks hold.  That holds for
+ * blocks their callers touch whole.  One touched in part (a DFS stack
+ * sized for the deepest possible search) would hold idle pages it never
+ * uses, and once freed make idle ranges of pages that are not resident:
+ * such a block comes from cs_big_malloc_sparse, is made of fresh pages
+ * (not counted in the statistics: untouched, they cost nothing) and is
+ * unmapped when freed.
  *
  * Blocks under CS_BIG_MIN, and any block when the table of live blocks
  * is full, come from malloc as before, and cs_big_free tells the two
@@ -62,6 +66,8 @@
 struct block {
 	uintptr_t addr;
 	size_t head, len;	/* len: head and tail */
+	bool sparse;		/* mostly untouched: unmapped when freed, so
+				 * that idle pages are resident ones */
 };
 
 struct range {
@@ -212,13 +218,12 @@ static void *pool_alloc(size_t bytes, enum make make)
 	pthread_mutex_lock(&pool.lock);
 	uintptr_t a = pool.nlive < MAX_LIVE ? map_fresh(len) : 0;
 	if (a) {
-		if (make == FRESH)
-			pool.stats.fresh_bytes += head;
-		else
+		if (make != FRESH) {
 			fill(a, head, make == REUSED_ZEROED);
-		pool.stats.fresh_bytes += len - head;
+			pool.stats.fresh_bytes += len - head;
+		}
 		struct block *b = &pool.live[pool.nlive++];
-		*b = (struct block){ a, head, len };
+		*b = (struct block){ a, head, len, make == FRESH };
 		mark_end(b, bytes);
 		p = (void *)a;
 	}
@@ -345,9 +350,10 @@ void cs_big_free(void *p)
 	if (b) {
 		struct block x = *b;
 		*b = pool.live[--pool.nlive];
-		make_idle(x.addr, x.head);
-		unpoison(x.addr + x.head, x.len - x.head);
-		munmap((void *)(x.addr + x.head), x.len - x.head);
+		size_t keep = x.sparse ? 0 : x.head;
+		make_idle(x.addr, keep);
+		unpoison(x.addr + keep, x.len - keep);
+		munmap((void *)(x.addr + keep), x.len - keep);
 	}
 	pthread_mutex_unlock(&pool.lock);
 	if (!b)

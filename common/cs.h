@@ -149,14 +149,16 @@ CS_PUBLIC void *cs_big_malloc(size_t n, size_t elsz);
 CS_PUBLIC void *cs_big_calloc(size_t n, size_t elsz);
 CS_PUBLIC void *cs_big_realloc(void *p, size_t n, size_t elsz);
 /* Like cs_big_malloc, for a block most of whose pages may never be
- * touched: it is made of fresh pages, which take no memory until used. */
+ * touched (a stack sized for the deepest search): it is made of fresh
+ * pages, which take no memory until used, and they are not kept. */
 CS_PUBLIC void *cs_big_malloc_sparse(size_t n, size_t elsz);
 /* Release a block of the four above; NULL is a no-op. */
 CS_PUBLIC void cs_big_free(void *p);
 /* Give the kept pages back to the kernel. */
 CS_PUBLIC void cs_big_trim(void);
 
-/* Bytes of pages: mapped fresh, made of kept ones, and kept now. */
+/* Bytes of pages: mapped fresh (sparse blocks not counted), made of
+ * kept ones, and kept now. */
 struct cs_big_stats {
 	size_t fresh_bytes, reused_bytes, idle_bytes;
 };

@@ -90,7 +90,8 @@ struct cs_error *rg_chains_build(const struct rg_graph *g, rg_label_fn label, vo
 	rg_domtree_release(g);
 	c->of_object = cs_big_malloc((size_t)g->n + 1, sizeof(*c->of_object));
 	c->of_group = malloc(((size_t)g->ngroups + 1) * sizeof(*c->of_group));
-	stack = cs_big_malloc((size_t)g->n + 1, sizeof(*stack));
+	/* (touched as deep as a chain of dominators goes) */
+	stack = cs_big_malloc_sparse((size_t)g->n + 1, sizeof(*stack));
 	b.cap = 1024;
 	c->parent = cs_big_malloc(b.cap, sizeof(*c->parent));
 	c->label = cs_big_malloc(b.cap, sizeof(*c->label));

@@ -208,8 +208,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.idom = idom_ret;
 	t.dfn = cs_big_malloc(n, sizeof(uint32_t));
 	t.ancestor = cs_big_malloc(n, sizeof(uint32_t));
-	t.stack = cs_big_malloc(n, sizeof(uint32_t));
-	t.cursor = cs_big_malloc(n, sizeof(uint32_t));
+	/* (touched as deep as the DFS goes: mostly not at all) */
+	t.stack = cs_big_malloc_sparse(n, sizeof(uint32_t));
+	t.cursor = cs_big_malloc_sparse(n, sizeof(uint32_t));
 	t.mark = cs_big_calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
 	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.mark) {
