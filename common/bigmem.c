@@ -33,6 +33,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -165,7 +166,7 @@ static void make_idle(uintptr_t addr, size_t len)
 /* Move idle pages into [at, at + len), whole 2 MiB pages of a block that
  * holds only fresh pages there, from its start on; zero them when zero.
  * The rest stays fresh. */
-static void fill(uintptr_t at, size_t len, bool zero)
+static size_t fill(uintptr_t at, size_t len, bool zero)
 {
 	size_t done = 0;
 	while (done < len && pool.nidle) {
@@ -187,6 +188,99 @@ static void fill(uintptr_t at, size_t len, bool zero)
 		done += take;
 	}
 	pool.stats.fresh_bytes += len - done;
+	return done;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faulting in ahead (pool.lock held, except in the helper's madvise)  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The fresh pages of a block its caller will write whole are faulted in
+ * by a helper thread too (MADV_POPULATE_WRITE, Linux 5.14; it leaves the
+ * contents alone, so the caller may write meanwhile), from the block's
+ * end backwards while the caller most often writes from its start.  The
+ * kernel's zeroing, and on a VM the host's backing of the page, then go
+ * on in two threads: on the bench VM two threads fault 2 GiB at 1.35-1.4
+ * GB/s against 0.5-0.7 for one.  The helper works in chunks of AHEAD_STEP;
+ * before a block is moved or unmapped its range leaves the queue and the
+ * chunk in hand, if it is the block's, is waited for.
+ */
+#define AHEAD_MIN ((size_t)16 << 20)	/* fresh bytes worth a job */
+#define AHEAD_STEP ((size_t)8 << 20)
+#define AHEAD_JOBS 16
+
+static struct {
+	pthread_cond_t wake, done;
+	struct range job[AHEAD_JOBS];	/* what is left of each, from its start */
+	size_t njobs;
+	struct range busy;		/* the chunk in hand; len 0 when none */
+	bool started, broken;		/* broken: no helper, or no kernel support */
+} ahead = { .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+
+static void *ahead_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		while (!ahead.njobs)
+			pthread_cond_wait(&ahead.wake, &pool.lock);
+		struct range *j = &ahead.job[ahead.njobs - 1];	/* the newest */
+		size_t step = CS_MIN(j->len, AHEAD_STEP);
+		j->len -= step;
+		struct range chunk = { j->addr + j->len, step };
+		ahead.busy = chunk;
+		if (!j->len)
+			ahead.njobs--;
+		pthread_mutex_unlock(&pool.lock);
+		int r = madvise((void *)chunk.addr, chunk.len, MADV_POPULATE_WRITE);
+		pthread_mutex_lock(&pool.lock);
+		if (r && errno == EINVAL)
+			ahead.broken = true, ahead.njobs = 0;	/* a kernel without it */
+		ahead.busy.len = 0;
+		pthread_cond_broadcast(&ahead.done);
+	}
+	return NULL;
+}
+
+/* Queue [addr, addr + len) to be faulted in. */
+static void ahead_queue(uintptr_t addr, size_t len)
+{
+	if (len < AHEAD_MIN || ahead.broken || ahead.njobs == AHEAD_JOBS)
+		return;
+	if (!ahead.started) {
+		pthread_attr_t attr;
+		pthread_t t;
+		ahead.started = !pthread_attr_init(&attr);
+		if (ahead.started) {
+			ahead.started = !pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) &&
+					!pthread_create(&t, &attr, ahead_main, NULL);
+			pthread_attr_destroy(&attr);
+		}
+		ahead.broken = !ahead.started;
+		if (ahead.broken)
+			return;
+	}
+	ahead.job[ahead.njobs++] = (struct range){ addr, len };
+	pthread_cond_signal(&ahead.wake);
+}
+
+static bool overlap(struct range r, uintptr_t addr, size_t len)
+{
+	return r.len && r.addr < addr + len && addr < r.addr + r.len;
+}
+
+/* [addr, addr + len) is about to move or go: out of the queue, and out
+ * of the helper's hands. */
+static void ahead_cancel(uintptr_t addr, size_t len)
+{
+	for (size_t i = 0; i < ahead.njobs;)
+		if (overlap(ahead.job[i], addr, len))
+			ahead.job[i] = ahead.job[--ahead.njobs];	/* (order: newest last, mostly) */
+		else
+			i++;
+	while (overlap(ahead.busy, addr, len))
+		pthread_cond_wait(&ahead.done, &pool.lock);
 }
 
 /* The live block at p, or NULL: p is malloc's. */
@@ -219,8 +313,9 @@ static void *pool_alloc(size_t bytes, enum make make)
 	uintptr_t a = pool.nlive < MAX_LIVE ? map_fresh(len) : 0;
 	if (a) {
 		if (make != FRESH) {
-			fill(a, head, make == REUSED_ZEROED);
+			size_t reused = fill(a, head, make == REUSED_ZEROED);
 			pool.stats.fresh_bytes += len - head;
+			ahead_queue(a + reused, head - reused);
 		}
 		struct block *b = &pool.live[pool.nlive++];
 		*b = (struct block){ a, head, len, make == FRESH };
@@ -238,6 +333,7 @@ static void *pool_alloc(size_t bytes, enum make make)
 static bool pool_resize(struct block *b, size_t bytes)
 {
 	size_t len = up(bytes ? bytes : 1, PAGE), head = len & ~(HUGE_PAGE - 1);
+	ahead_cancel(b->addr, b->len);
 	if (len <= b->len) {
 		/* The whole 2 MiB pages past the one the new end is in
 		 * become idle, and the tail goes; the block is then all
@@ -350,6 +446,7 @@ void cs_big_free(void *p)
 	if (b) {
 		struct block x = *b;
 		*b = pool.live[--pool.nlive];
+		ahead_cancel(x.addr, x.len);
 		size_t keep = x.sparse ? 0 : x.head;
 		make_idle(x.addr, keep);
 		unpoison(x.addr + keep, x.len - keep);

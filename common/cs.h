@@ -141,8 +141,10 @@ CS_PUBLIC char *cs_arena_printf(struct cs_arena *a, const char *fmt, ...)
  * fault and one TLB entry per 2 MiB instead of per 4 KiB (4 GiB bench
  * core, `leaks`: 28.1 s -> 17.8 s, same peak RSS).  When such a block is
  * freed its pages are kept, and later blocks are made of them before any
- * fresh page is mapped (common/bigmem.c says why, and why the peak stays
- * the same).  Smaller blocks come from malloc.
+ * fresh page is mapped, and the fresh pages of a block that is not
+ * sparse are faulted in by a helper thread as well as by the caller
+ * (common/bigmem.c says why, and why the peak stays the same).  Smaller
+ * blocks come from malloc.
  */
 #define CS_BIG_MIN ((size_t)4 << 20)
 CS_PUBLIC void *cs_big_malloc(size_t n, size_t elsz);
