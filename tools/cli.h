@@ -91,7 +91,8 @@ struct command {
 
 extern const struct command cmd_info, cmd_mappings, cmd_threads, cmd_overview,
 	cmd_goroutines,
-	cmd_histogram, cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_pprof, cmd_graph, cmd_dev_layout;
+	cmd_histogram, cmd_objects, cmd_show, cmd_top, cmd_why, cmd_leaks, cmd_report, cmd_pprof, cmd_graph,
+	cmd_dev_layout;
 
 /* Print a usage error ("corescope: …") with a hint and return EXIT_USAGE. */
 int usage_error(const struct cli *cli, const char *fmt, ...) CS_PRINTF(2, 3);
@@ -125,6 +126,41 @@ enum {
 	CLI_NEED_GOROUTINES = 4,
 	CLI_NEED_GRAPH = 8,	/* implies heap and goroutines */
 };
+
+/* ------------------------------------------------------------------ */
+/* Reports that `report` puts together (each command's own output)     */
+/* ------------------------------------------------------------------ */
+
+struct cli_session;
+struct rg_type_total;
+struct json;
+
+/* Each writes text on stdout, or, when j is not NULL, its JSON result
+ * object into j: the same as its command prints. */
+void overview_write(struct cli *cli, struct cli_session *s, struct json *j);
+
+struct histogram_args {
+	uint64_t top;		/* rows shown, 0 all */
+	const char *sort;	/* bytes, count, retained or unreachable */
+};
+/* The options of `histogram` into a; 0, or the exit status of a usage
+ * error (printed). */
+int histogram_args(struct cli *cli, struct histogram_args *a);
+/* t: rg_type_totals' answer, which it sorts. */
+void histogram_write(struct cli *cli, struct cli_session *s, const struct histogram_args *a,
+		     struct rg_type_total *t, size_t n, struct json *j);
+
+struct leaks_args {
+	uint64_t pct;		/* --share */
+	uint64_t min_g;		/* --min-goroutines */
+};
+int leaks_args(struct cli *cli, struct leaks_args *a);
+/* The type totals leaks_write reads (rg_type_totals, in type order):
+ * none, with a warning, when they cannot be had.  Free *tt. */
+void leaks_type_totals(struct cli_session *s, struct rg_type_total **tt, size_t *ntt);
+/* An error only when there is no report to print. */
+struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struct leaks_args *a,
+			     struct rg_type_total *tt, size_t ntt, struct json *j);
 
 /* Progress on stderr: shown when stderr is a terminal, not suppressed,
  * and the work has run for more than a second. */

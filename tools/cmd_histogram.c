@@ -36,66 +36,59 @@ static int total_cmp(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-static int run_histogram(struct cli *cli)
+int histogram_args(struct cli *cli, struct histogram_args *a)
 {
-	uint64_t top;
-	if (!cli_opt_uint(cli, "top", 30, &top))
+	if (!cli_opt_uint(cli, "top", 30, &a->top))
 		return EXIT_USAGE;
-	sort_key = cli_opt(cli, "sort");
-	if (!sort_key)
-		sort_key = "bytes";
-	if (strcmp(sort_key, "bytes") && strcmp(sort_key, "count") &&
-	    strcmp(sort_key, "retained") && strcmp(sort_key, "unreachable"))
+	a->sort = cli_opt(cli, "sort");
+	if (!a->sort)
+		a->sort = "bytes";
+	if (strcmp(a->sort, "bytes") && strcmp(a->sort, "count") &&
+	    strcmp(a->sort, "retained") && strcmp(a->sort, "unreachable"))
 		return usage_error(cli, "--sort wants bytes, count, retained or unreachable, not '%s'",
-				   sort_key);
-	struct cli_session s;
-	int rc = cli_session_open(cli, &s, CLI_NEED_GRAPH);
-	if (rc)
-		return rc;
-	struct rg_type_total *t = NULL;
-	size_t n = 0;
-	struct cs_error *err = rg_type_totals(s.graph, &t, &n);
-	if (err) {
-		cli_session_close(cli, &s);
-		return cli_fail(err);
-	}
+				   a->sort);
+	return 0;
+}
+
+void histogram_write(struct cli *cli, struct cli_session *s, const struct histogram_args *opt,
+		     struct rg_type_total *t, size_t n, struct json *j)
+{
+	sort_key = opt->sort;
 	cs_sort(t, n, sizeof(*t), total_cmp);
-	size_t shown = top && top < n ? (size_t)top : n;
+	size_t shown = opt->top && opt->top < n ? (size_t)opt->top : n;
 	struct rg_totals tot;
-	rg_graph_totals(s.graph, &tot);
-	struct json j;
-	json_init(&j);
-	if (cli->json) {
-		json_begin_object(&j);
-		json_kv_uint(&j, "types", n);
-		json_kv_uint(&j, "objects", tot.objects);
-		json_kv_uint(&j, "bytes", tot.bytes);
-		json_kv_uint(&j, "live_objects", tot.live_objects);
-		json_kv_uint(&j, "live_bytes", tot.live_bytes);
-		json_key(&j, "rows");
-		json_begin_array(&j);
+	rg_graph_totals(s->graph, &tot);
+	if (j) {
+		json_begin_object(j);
+		json_kv_uint(j, "types", n);
+		json_kv_uint(j, "objects", tot.objects);
+		json_kv_uint(j, "bytes", tot.bytes);
+		json_kv_uint(j, "live_objects", tot.live_objects);
+		json_kv_uint(j, "live_bytes", tot.live_bytes);
+		json_key(j, "rows");
+		json_begin_array(j);
 	} else {
 		printf("%s%12s %12s %12s %12s %12s  %s%s\n", sty_bold(cli), "LIVE OBJS", "LIVE BYTES",
 		       "UNREACH OBJS", "UNREACH BYTES", "RETAINED", "TYPE", sty_off(cli));
 	}
 	for (size_t i = 0; i < shown; i++) {
-		const struct hs_type *ty = hs_type_by_id(s.prog, t[i].type);
+		const struct hs_type *ty = hs_type_by_id(s->prog, t[i].type);
 		/* objects larger than their type are arrays of it */
 		bool arrays = ty && ty->size && t[i].bytes / t[i].objects > ty->size;
 		char name[512];
 		snprintf(name, sizeof(name), "%s%s%s", arrays ? "[]" : "", ty ? ty->name : "(untyped)",
 			 arrays ? " (backing arrays)" : "");
 		uint64_t lo = t[i].objects - t[i].dead_objects, lb = t[i].bytes - t[i].dead_bytes;
-		if (cli->json) {
-			json_begin_object(&j);
-			json_kv_string(&j, "type", ty ? ty->name : NULL);
-			json_kv_bool(&j, "arrays", arrays);
-			json_kv_uint(&j, "live_objects", lo);
-			json_kv_uint(&j, "live_bytes", lb);
-			json_kv_uint(&j, "unreachable_objects", t[i].dead_objects);
-			json_kv_uint(&j, "unreachable_bytes", t[i].dead_bytes);
-			json_kv_uint(&j, "retained", t[i].retained);
-			json_end_object(&j);
+		if (j) {
+			json_begin_object(j);
+			json_kv_string(j, "type", ty ? ty->name : NULL);
+			json_kv_bool(j, "arrays", arrays);
+			json_kv_uint(j, "live_objects", lo);
+			json_kv_uint(j, "live_bytes", lb);
+			json_kv_uint(j, "unreachable_objects", t[i].dead_objects);
+			json_kv_uint(j, "unreachable_bytes", t[i].dead_bytes);
+			json_kv_uint(j, "retained", t[i].retained);
+			json_end_object(j);
 			continue;
 		}
 		char a[32], b[32], c[32], d[32], e[32];
@@ -105,16 +98,36 @@ static int run_histogram(struct cli *cli)
 		out_escaped(stdout, name);
 		putchar('\n');
 	}
-	if (cli->json) {
-		json_end_array(&j);
-		json_end_object(&j);
-		json_emit(cli, s.core, &j);
+	if (j) {
+		json_end_array(j);
+		json_end_object(j);
 	} else {
 		char a[32], b[32], c[32], d[32], e[32];
 		printf("%s types shown of %zu; %s objects (%s), %s live (%s)\n", fmt_count(shown, a), n,
 		       fmt_count(tot.objects, b), cs_fmt_size(tot.bytes, c),
 		       fmt_count(tot.live_objects, d), cs_fmt_size(tot.live_bytes, e));
 	}
+}
+
+static int run_histogram(struct cli *cli)
+{
+	struct histogram_args a;
+	struct cli_session s;
+	int rc = histogram_args(cli, &a);
+	if (rc || (rc = cli_session_open(cli, &s, CLI_NEED_GRAPH)))
+		return rc;
+	struct rg_type_total *t = NULL;
+	size_t n = 0;
+	struct cs_error *err = rg_type_totals(s.graph, &t, &n);
+	if (err) {
+		cli_session_close(cli, &s);
+		return cli_fail(err);
+	}
+	struct json j;
+	json_init(&j);
+	histogram_write(cli, &s, &a, t, n, cli->json ? &j : NULL);
+	if (cli->json)
+		json_emit(cli, s.core, &j);
 	json_deinit(&j);
 	free(t);
 	return cli_session_close(cli, &s);

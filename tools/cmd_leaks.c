@@ -206,43 +206,30 @@ static struct cs_error *type_walk_run(struct type_walk *w)
 	return err;
 }
 
-static int run_leaks(struct cli *cli)
+int leaks_args(struct cli *cli, struct leaks_args *a)
 {
-	uint64_t pct, min_g;
-	if (!cli_opt_uint(cli, "share", 10, &pct) || !cli_opt_uint(cli, "min-goroutines", 10, &min_g))
+	if (!cli_opt_uint(cli, "share", 10, &a->pct) ||
+	    !cli_opt_uint(cli, "min-goroutines", 10, &a->min_g))
 		return EXIT_USAGE;
-	if (pct == 0 || pct > 100)
+	if (a->pct == 0 || a->pct > 100)
 		return usage_error(cli, "--share wants a percentage from 1 to 100");
-	double share = (double)pct / 100.0;
-	struct cli_session s;
-	int rc = cli_session_open(cli, &s, CLI_NEED_GRAPH);
-	if (rc)
-		return rc;
-	uint64_t live = rg_class_retained(s.graph, RG_NCLASSES);
+	return 0;
+}
+
+struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struct leaks_args *opt,
+			     struct rg_type_total *tt, size_t ntt, struct json *j)
+{
+	double share = (double)opt->pct / 100.0;
+	uint64_t live = rg_class_retained(s->graph, RG_NCLASSES);
 	struct rg_suspect *sus = NULL;
 	size_t ns = 0;
-	cs_progress_report(&s.report, "leak suspects", 0, 0);
-	struct cs_error *err = rg_leak_suspects(s.graph, share, &sus, &ns);
-	if (err) {
-		cli_session_close(cli, &s);
-		return cli_fail(err);
-	}
-	/* Types whose outermost objects together keep the share, when no
-	 * single root does (thousands of goroutines each holding a buffer):
-	 * computed before the suspects' paths, which need reverse edges
-	 * when a suspect shares its object with other roots, and those take
-	 * the room of the dominator tree's layout. */
-	struct rg_type_total *tt = NULL;
-	size_t ntt = 0;
-	cs_progress_report(&s.report, "type totals", 0, 0);
-	err = rg_type_totals(s.graph, &tt, &ntt);
-	if (err) {
-		cs_warn_error(cw_core_warnings(s.core), false, err, "type totals");
-		ntt = 0;
-	}
+	cs_progress_report(&s->report, "leak suspects", 0, 0);
+	struct cs_error *err = rg_leak_suspects(s->graph, share, &sus, &ns);
+	if (err)
+		return err;
 	/* candidates: types whose outermost instances keep the share, best
 	 * first (rg_type_totals is by type id) */
-	struct type_walk tw = { .s = &s, .sus = sus, .ns = ns };
+	struct type_walk tw = { .s = s, .sus = sus, .ns = ns };
 	for (size_t t = 0; t < ntt; t++)
 		if ((double)tt[t].retained >= share * (double)live && tt[t].type != 0)
 			tw.ncand++;
@@ -252,94 +239,92 @@ static int run_leaks(struct cli *cli)
 			tw.cand[n++].total = &tt[t];
 	if (tw.cand)
 		cs_sort(tw.cand, tw.ncand, sizeof(*tw.cand), cand_cmp);
-	cs_progress_report(&s.report, "type suspects", 0, 0);
+	cs_progress_report(&s->report, "type suspects", 0, 0);
 	err = tw.cand ? type_walk_run(&tw) : &cs_error_nomem;
 	if (err) {
-		cs_warn_error(cw_core_warnings(s.core), false, err, "type suspects");
+		cs_warn_error(cw_core_warnings(s->core), false, err, "type suspects");
 		tw.ncand = 0;
 	}
-	cs_progress_report(&s.report, "retention paths", 0, 0);
+	cs_progress_report(&s->report, "retention paths", 0, 0);
 
-	struct json j;
-	json_init(&j);
 	char a[32], b[32], c[32];
 	if (cli->json) {
-		json_begin_object(&j);
-		json_kv_uint(&j, "live_bytes", live);
-		json_kv_uint(&j, "share_percent", pct);
-		json_key(&j, "suspects");
-		json_begin_array(&j);
+		json_begin_object(j);
+		json_kv_uint(j, "live_bytes", live);
+		json_kv_uint(j, "share_percent", opt->pct);
+		json_key(j, "suspects");
+		json_begin_array(j);
 	} else {
 		printf("%sLive heap %s.  Leak suspects: what alone keeps %" PRIu64 "%% or more of it alive.%s\n",
-		       sty_bold(cli), cs_fmt_size(live, a), pct, sty_off(cli));
+		       sty_bold(cli), cs_fmt_size(live, a), opt->pct, sty_off(cli));
 		if (!ns)
-			printf("\n  none: no single root or object keeps %" PRIu64 "%% of the live heap\n", pct);
+			printf("\n  none: no single root or object keeps %" PRIu64 "%% of the live heap\n", opt->pct);
 	}
 	for (size_t k = 0; k < ns; k++) {
 		const struct rg_suspect *x = &sus[k];
-		char *name = x->group != HS_NONE ? cli_group_name(&s, x->group) : cli_object_type_name(&s, x->node);
+		char *name = x->group != HS_NONE ? cli_group_name(s, x->group) : cli_object_type_name(s, x->node);
 		struct path_line *path = NULL;
 		char *root = NULL;
 		size_t np = x->representative != HS_NONE
-				    ? suspect_path(&s, x->group, x->representative, &path, &root) : 0;
+				    ? suspect_path(s, x->group, x->representative, &path, &root) : 0;
 		double pc = live ? 100.0 * (double)x->retained / (double)live : 0;
-		char *acc = RG_IS_OBJECT(x->accumulation) ? cli_object_type_name(&s, x->accumulation) : NULL;
+		char *acc = RG_IS_OBJECT(x->accumulation) ? cli_object_type_name(s, x->accumulation) : NULL;
 		if (cli->json) {
-			json_begin_object(&j);
-			json_kv_string(&j, "kind", x->group != HS_NONE ? "root" : "shared object");
-			json_kv_string(&j, "name", name);
+			json_begin_object(j);
+			json_kv_string(j, "kind", x->group != HS_NONE ? "root" : "shared object");
+			json_kv_string(j, "name", name);
 			if (x->group != HS_NONE) {
 				struct rg_group_info gi;
-				rg_group(s.graph, x->group, &gi);
-				json_kv_string(&j, "class", rg_root_class_name(gi.cls));
+				rg_group(s->graph, x->group, &gi);
+				json_kv_string(j, "class", rg_root_class_name(gi.cls));
 			} else {
-				json_kv_addr(&j, "address", hs_object_addr(s.heap, x->node));
+				json_kv_addr(j, "address", hs_object_addr(s->heap, x->node));
 			}
-			json_kv_uint(&j, "retained", x->retained);
-			json_kv_double(&j, "percent", pc);
-			json_key(&j, "accumulation");
-			json_begin_object(&j);
+			json_kv_uint(j, "retained", x->retained);
+			json_kv_double(j, "percent", pc);
+			json_key(j, "accumulation");
+			json_begin_object(j);
 			if (acc) {
-				json_kv_addr(&j, "address", hs_object_addr(s.heap, x->accumulation));
+				json_kv_addr(j, "address", hs_object_addr(s->heap, x->accumulation));
 			} else {
-				json_key(&j, "address");
-				json_null(&j);
+				json_key(j, "address");
+				json_null(j);
 			}
-			json_kv_string(&j, "type", acc);
-			json_kv_uint(&j, "children", x->nchildren);
-			json_key(&j, "element_types");
-			json_begin_array(&j);
+			json_kv_string(j, "type", acc);
+			json_kv_uint(j, "children", x->nchildren);
+			json_key(j, "element_types");
+			json_begin_array(j);
 			for (uint32_t e = 0; e < x->nelements; e++) {
-				json_begin_object(&j);
-				json_kv_string(&j, "type", type_name(&s, x->elements[e].type));
-				json_kv_uint(&j, "count", x->elements[e].count);
-				json_kv_uint(&j, "retained", x->elements[e].retained);
-				json_end_object(&j);
+				json_begin_object(j);
+				json_kv_string(j, "type", type_name(s, x->elements[e].type));
+				json_kv_uint(j, "count", x->elements[e].count);
+				json_kv_uint(j, "retained", x->elements[e].retained);
+				json_end_object(j);
 			}
-			json_end_array(&j);
-			json_end_object(&j);
-			json_kv_string(&j, "path_root", root);
-			json_key(&j, "path");
-			json_begin_array(&j);
+			json_end_array(j);
+			json_end_object(j);
+			json_kv_string(j, "path_root", root);
+			json_key(j, "path");
+			json_begin_array(j);
 			for (size_t h = 0; h < np; h++) {
-				char *tn = cli_object_type_name(&s, path[h].obj);
-				json_begin_object(&j);
-				json_kv_string(&j, "via", path[h].via);
-				json_kv_addr(&j, "address", hs_object_addr(s.heap, path[h].obj));
-				json_kv_string(&j, "type", tn);
-				json_kv_uint(&j, "size", hs_object_size(s.heap, path[h].obj));
-				json_kv_uint(&j, "retained", rg_retained(s.graph, path[h].obj));
-				json_end_object(&j);
+				char *tn = cli_object_type_name(s, path[h].obj);
+				json_begin_object(j);
+				json_kv_string(j, "via", path[h].via);
+				json_kv_addr(j, "address", hs_object_addr(s->heap, path[h].obj));
+				json_kv_string(j, "type", tn);
+				json_kv_uint(j, "size", hs_object_size(s->heap, path[h].obj));
+				json_kv_uint(j, "retained", rg_retained(s->graph, path[h].obj));
+				json_end_object(j);
 				free(tn);
 			}
-			json_end_array(&j);
-			json_end_object(&j);
+			json_end_array(j);
+			json_end_object(j);
 		} else {
 			printf("\n%s%zu. ", sty_bold(cli), k + 1);
 			out_escaped(stdout, name ? name : "?");
 			printf(" retains %s (%.1f%%)%s\n", cs_fmt_size(x->retained, a), pc, sty_off(cli));
 			if (acc) {
-				printf("   accumulates in 0x%" PRIx64 " ", hs_object_addr(s.heap, x->accumulation));
+				printf("   accumulates in 0x%" PRIx64 " ", hs_object_addr(s->heap, x->accumulation));
 				out_escaped(stdout, acc);
 				printf(", which holds %u objects:\n", x->nchildren);
 			} else {
@@ -348,7 +333,7 @@ static int run_leaks(struct cli *cli)
 			for (uint32_t e = 0; e < x->nelements; e++) {
 				printf("     %10s  %s × ", cs_fmt_size(x->elements[e].retained, a),
 				       fmt_count(x->elements[e].count, b));
-				out_escaped(stdout, type_name(&s, x->elements[e].type));
+				out_escaped(stdout, type_name(s, x->elements[e].type));
 				putchar('\n');
 			}
 			if (np) {
@@ -356,11 +341,11 @@ static int run_leaks(struct cli *cli)
 				out_escaped(stdout, root ? root : "?");
 				putchar('\n');
 				for (size_t h = 1; h < np; h++) {
-					char *tn = cli_object_type_name(&s, path[h].obj);
+					char *tn = cli_object_type_name(s, path[h].obj);
 					printf("      %-32s ", path[h].via ? path[h].via : "?");
 					out_escaped(stdout, tn ? tn : "?");
 					printf("  %s%s%s\n", sty_dim(cli),
-					       cs_fmt_size(hs_object_size(s.heap, path[h].obj), c), sty_off(cli));
+					       cs_fmt_size(hs_object_size(s->heap, path[h].obj), c), sty_off(cli));
 					free(tn);
 				}
 			}
@@ -372,20 +357,20 @@ static int run_leaks(struct cli *cli)
 	}
 
 	if (cli->json) {
-		json_end_array(&j);
-		json_key(&j, "type_suspects");
-		json_begin_array(&j);
+		json_end_array(j);
+		json_key(j, "type_suspects");
+		json_begin_array(j);
 	}
 	bool header = false;
 	for (size_t ci = 0; ci < tw.ncand; ci++) {
 		const struct type_cand *cd = &tw.cand[ci];
 		const struct rg_type_total *total = cd->total;
-		const struct hs_type *ty = hs_type_by_id(s.prog, total->type);
+		const struct hs_type *ty = hs_type_by_id(s->prog, total->type);
 		/* Objects bigger than their type are arrays of it. */
 		bool arrays = ty && ty->size && total->bytes / total->objects > ty->size;
 		char tname[256];
 		snprintf(tname, sizeof(tname), arrays ? "[]%s (backing arrays)" : "%s",
-			 type_name(&s, total->type));
+			 type_name(s, total->type));
 		/* Skip types that a root suspect, or a bigger type suspect whose
 		 * instances contain most of theirs, already explains. */
 		if ((cd->owned_by_suspects + cd->covered) * 2 > total->retained)
@@ -394,18 +379,18 @@ static int run_leaks(struct cli *cli)
 		uint32_t example_g = cd->example_g;
 		double pc = live ? 100.0 * (double)total->retained / (double)live : 0;
 		if (cli->json) {
-			json_begin_object(&j);
-			json_kv_string(&j, "type", tname);
-			json_kv_uint(&j, "objects", instances);
-			json_kv_uint(&j, "retained", total->retained);
-			json_kv_double(&j, "percent", pc);
-			json_kv_uint(&j, "held_by_goroutine_stacks", stack_instances);
-			json_end_object(&j);
+			json_begin_object(j);
+			json_kv_string(j, "type", tname);
+			json_kv_uint(j, "objects", instances);
+			json_kv_uint(j, "retained", total->retained);
+			json_kv_double(j, "percent", pc);
+			json_kv_uint(j, "held_by_goroutine_stacks", stack_instances);
+			json_end_object(j);
 			continue;
 		}
 		if (!header) {
 			printf("\n%sTypes whose objects together keep %" PRIu64 "%% or more alive:%s\n",
-			       sty_bold(cli), pct, sty_off(cli));
+			       sty_bold(cli), opt->pct, sty_off(cli));
 			header = true;
 		}
 		printf("   %s × ", fmt_count(instances, a));
@@ -413,63 +398,62 @@ static int run_leaks(struct cli *cli)
 		printf(" retain %s (%.1f%%)", cs_fmt_size(total->retained, b), pc);
 		if (stack_instances)
 			printf(", %s of them held by goroutine stacks, e.g. goroutine %" PRIu64 " (%s)",
-			       fmt_count(stack_instances, c), s.gs->v[example_g].goid,
-			       cli_goroutine_func(&s, example_g));
+			       fmt_count(stack_instances, c), s->gs->v[example_g].goid,
+			       cli_goroutine_func(s, example_g));
 		putchar('\n');
 	}
 	free(tw.cand);
 	free(tw.cand_of_type);
-	free(tt);
 
 	/* Goroutine leak suspects: many goroutines parked for good with
 	 * the same stack, and what they keep alive. */
 	if (cli->json) {
-		json_end_array(&j);
-		json_key(&j, "goroutine_suspects");
-		json_begin_array(&j);
+		json_end_array(j);
+		json_key(j, "goroutine_suspects");
+		json_begin_array(j);
 	}
-	uint8_t *pick = calloc(s.gs->n ? s.gs->n : 1, 1);
-	uint64_t *g_retained = calloc(s.gs->n ? s.gs->n : 1, sizeof(*g_retained));
-	for (size_t i = 0; pick && i < s.gs->n; i++) {
-		const struct hs_goroutine *g = &s.gs->v[i];
+	uint8_t *pick = calloc(s->gs->n ? s->gs->n : 1, 1);
+	uint64_t *g_retained = calloc(s->gs->n ? s->gs->n : 1, sizeof(*g_retained));
+	for (size_t i = 0; pick && i < s->gs->n; i++) {
+		const struct hs_goroutine *g = &s->gs->v[i];
 		pick[i] = !g->system && (g->status & ~0x1000u) == 4 && blocked_forever_kind(g->wait_str);
 	}
-	for (uint32_t gr = 0; g_retained && gr < rg_group_count(s.graph); gr++) {
-		uint32_t gi = group_goroutine(&s, gr);
+	for (uint32_t gr = 0; g_retained && gr < rg_group_count(s->graph); gr++) {
+		uint32_t gi = group_goroutine(s, gr);
 		struct rg_group_info info;
-		rg_group(s.graph, gr, &info);
-		if (gi != HS_NONE && gi < s.gs->n)
+		rg_group(s->graph, gr, &info);
+		if (gi != HS_NONE && gi < s->gs->n)
 			g_retained[gi] += info.retained;
 	}
 	size_t ngroups = 0;
-	struct cli_stack_group *groups = pick ? cli_stack_groups(&s, pick, &ngroups) : NULL;
-	uint64_t *hashes = calloc(s.gs->n ? s.gs->n : 1, sizeof(*hashes));
-	for (uint32_t i = 0; hashes && pick && i < s.gs->n; i++)
+	struct cli_stack_group *groups = pick ? cli_stack_groups(s, pick, &ngroups) : NULL;
+	uint64_t *hashes = calloc(s->gs->n ? s->gs->n : 1, sizeof(*hashes));
+	for (uint32_t i = 0; hashes && pick && i < s->gs->n; i++)
 		if (pick[i])
-			hashes[i] = cli_stack_hash(&s, i);
+			hashes[i] = cli_stack_hash(s, i);
 	header = false;
-	for (size_t k = 0; groups && hashes && k < ngroups && groups[k].count >= min_g; k++) {
+	for (size_t k = 0; groups && hashes && k < ngroups && groups[k].count >= opt->min_g; k++) {
 		uint64_t kept = 0;
-		for (uint32_t i = 0; i < s.gs->n; i++)
+		for (uint32_t i = 0; i < s->gs->n; i++)
 			if (pick[i] && hashes[i] == groups[k].hash)
 				kept += g_retained[i];
-		const struct hs_goroutine *g = &s.gs->v[groups[k].first];
-		const char *fn = cli_goroutine_func(&s, groups[k].first);
-		const char *creator = hs_func_name_at(s.prog, g->gopc);
+		const struct hs_goroutine *g = &s->gs->v[groups[k].first];
+		const char *fn = cli_goroutine_func(s, groups[k].first);
+		const char *creator = hs_func_name_at(s->prog, g->gopc);
 		if (cli->json) {
-			json_begin_object(&j);
-			json_kv_uint(&j, "count", groups[k].count);
-			json_kv_string(&j, "wait_reason", g->wait_str);
-			json_kv_string(&j, "function", fn);
-			json_kv_string(&j, "created_by", creator);
-			json_kv_uint(&j, "example_goid", g->goid);
-			json_kv_uint(&j, "retained", kept);
-			json_end_object(&j);
+			json_begin_object(j);
+			json_kv_uint(j, "count", groups[k].count);
+			json_kv_string(j, "wait_reason", g->wait_str);
+			json_kv_string(j, "function", fn);
+			json_kv_string(j, "created_by", creator);
+			json_kv_uint(j, "example_goid", g->goid);
+			json_kv_uint(j, "retained", kept);
+			json_end_object(j);
 			continue;
 		}
 		if (!header) {
 			printf("\n%sGoroutine leak suspects: %" PRIu64 " or more goroutines blocked with one stack:%s\n",
-			       sty_bold(cli), min_g, sty_off(cli));
+			       sty_bold(cli), opt->min_g, sty_off(cli));
 			header = true;
 		}
 		printf("   %s goroutines [", fmt_count(groups[k].count, a));
@@ -488,12 +472,54 @@ static int run_leaks(struct cli *cli)
 	free(pick);
 	free(g_retained);
 	if (cli->json) {
-		json_end_array(&j);
-		json_end_object(&j);
-		json_emit(cli, s.core, &j);
+		json_end_array(j);
+		json_end_object(j);
 	}
-	json_deinit(&j);
 	free(sus);
+	return NULL;
+}
+
+
+/* The type totals leaks_write wants (rg_type_totals, by type id), or
+ * none, with a warning, when they cannot be had.  For the types whose
+ * outermost objects together keep the share when no single root does
+ * (thousands of goroutines each holding a buffer).  They walk the
+ * dominator tree, so they come before the suspects' paths, which need
+ * reverse edges when a suspect shares its object with other roots, and
+ * those take the room of the tree's layout. */
+void leaks_type_totals(struct cli_session *s, struct rg_type_total **tt, size_t *ntt)
+{
+	*tt = NULL;
+	*ntt = 0;
+	cs_progress_report(&s->report, "type totals", 0, 0);
+	struct cs_error *err = rg_type_totals(s->graph, tt, ntt);
+	if (err) {
+		cs_warn_error(cw_core_warnings(s->core), false, err, "type totals");
+		*ntt = 0;
+	}
+}
+
+static int run_leaks(struct cli *cli)
+{
+	struct leaks_args a;
+	struct cli_session s;
+	int rc = leaks_args(cli, &a);
+	if (rc || (rc = cli_session_open(cli, &s, CLI_NEED_GRAPH)))
+		return rc;
+	struct rg_type_total *tt;
+	size_t ntt;
+	leaks_type_totals(&s, &tt, &ntt);
+	struct json j;
+	json_init(&j);
+	struct cs_error *err = leaks_write(cli, &s, &a, tt, ntt, cli->json ? &j : NULL);
+	free(tt);
+	if (!err && cli->json)
+		json_emit(cli, s.core, &j);
+	json_deinit(&j);
+	if (err) {
+		cli_session_close(cli, &s);
+		return cli_fail(err);
+	}
 	return cli_session_close(cli, &s);
 }
 

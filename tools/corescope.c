@@ -23,6 +23,7 @@ static const struct command *const commands[] = {
 	&cmd_top,
 	&cmd_why,
 	&cmd_leaks,
+	&cmd_report,
 	&cmd_graph,
 	&cmd_pprof,
 	&cmd_dev_layout,

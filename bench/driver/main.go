@@ -308,14 +308,16 @@ func runSize(size, dir, cs string) *SizeResult {
 		}{
 			{"leaks", []string{"leaks", "--json"}},
 			{"histogram", []string{"histogram", "--json", "-n", "0"}},
+			// the full analysis: overview, leaks and histogram from one graph
+			{"report", []string{"report", "--json", "-n", "0"}},
 		} {
 			m := Measurement{Tool: "corescope", Command: c.name, Input: input}
 			for i := 0; i < *reps; i++ {
 				out := filepath.Join(work, fmt.Sprintf("corescope-%s-%s.json", c.name, input))
 				m.Runs = append(m.Runs, measure(csArgs(append(c.args, core)...), dir, out, lim))
 			}
-			if c.name == "leaks" {
-				m.Note = checkLeaks(m.Runs[len(m.Runs)-1].Stdout, sr.Truth)
+			if c.name == "leaks" || c.name == "report" {
+				m.Note = checkLeaks(m.Runs[len(m.Runs)-1].Stdout, sr.Truth, c.name == "report")
 			}
 			add(m)
 		}
@@ -410,26 +412,43 @@ func reference(size, plain string, t Truth) Reference {
 }
 
 // checkLeaks says whether corescope's first leak suspect is the planted one.
-func checkLeaks(path string, t Truth) string {
-	var doc struct {
-		Result struct {
-			Suspects []struct {
-				Name     string `json:"name"`
-				Retained uint64 `json:"retained"`
-			} `json:"suspects"`
-		} `json:"result"`
+// checkLeaks finds the planted leak among the suspects of `leaks --json`,
+// or of `report --json` (its result.leaks) when inReport.
+func checkLeaks(path string, t Truth, inReport bool) string {
+	type suspects struct {
+		Suspects []struct {
+			Name     string `json:"name"`
+			Retained uint64 `json:"retained"`
+		} `json:"suspects"`
 	}
+	var doc struct {
+		Result json.RawMessage `json:"result"`
+	}
+	var res suspects
 	if readJSON(path, &doc) != nil {
 		return "no JSON output"
 	}
-	for i, s := range doc.Result.Suspects {
+	raw := []byte(doc.Result)
+	if inReport {
+		var rep struct {
+			Leaks json.RawMessage `json:"leaks"`
+		}
+		if json.Unmarshal(raw, &rep) != nil {
+			return "no report in the JSON output"
+		}
+		raw = rep.Leaks
+	}
+	if json.Unmarshal(raw, &res) != nil {
+		return "no leak suspects in the JSON output"
+	}
+	for i, s := range res.Suspects {
 		if s.Name == t.Leak.Root {
 			return fmt.Sprintf("planted leak %s is suspect %d of %d, retains %d B (truth %d B, %+.1f%%)",
-				s.Name, i+1, len(doc.Result.Suspects), s.Retained, t.Leak.Bytes,
+				s.Name, i+1, len(res.Suspects), s.Retained, t.Leak.Bytes,
 				100*(float64(s.Retained)-float64(t.Leak.Bytes))/float64(t.Leak.Bytes))
 		}
 	}
-	return fmt.Sprintf("planted leak %s NOT among %d suspects", t.Leak.Root, len(doc.Result.Suspects))
+	return fmt.Sprintf("planted leak %s NOT among %d suspects", t.Leak.Root, len(res.Suspects))
 }
 
 var histLine = regexp.MustCompile(`^\s*(\d+)\s+(\d+)\s+(\d+)\s+\S`)

@@ -5,6 +5,8 @@ package main
 // traceback, and with the runtime's accounting inside the core.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -31,6 +33,7 @@ func init() {
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
 		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
 		Check{Group: "refgraph", Name: "leak-path-shortest", When: notStripped, Run: checkLeakPathShortest},
+		Check{Group: "tools", Name: "report-parts", When: notStripped, Methods: []string{"gcore"}, Run: checkReportParts},
 	)
 }
 
@@ -680,19 +683,25 @@ func checkJobsIdentical(c *Capture, t *truth.Truth) Result {
 			return failf("corescope %s: %v %v %s", cmd[0], one.Err, three.Err, firstLine(one.Stderr+three.Stderr))
 		}
 		if one.raw != three.raw {
-			i := 0
-			for i < len(one.raw) && i < len(three.raw) && one.raw[i] == three.raw[i] {
-				i++
-			}
-			from := 0
-			if i > 60 {
-				from = i - 60
-			}
-			return failf("corescope %s: --jobs 1 and --jobs 3 differ at byte %d:\n 1: …%.200s\n 3: …%.200s",
-				strings.Join(cmd, " "), i, one.raw[from:], three.raw[from:])
+			return failf("corescope %s: --jobs 1 and --jobs 3 differ %s", strings.Join(cmd, " "),
+				firstDiff([]byte(one.raw), []byte(three.raw)))
 		}
 	}
 	return pass()
+}
+
+// Where two byte strings first differ, with the 60 bytes before and what
+// follows in each.
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := 0
+	if i > 60 {
+		from = i - 60
+	}
+	return fmt.Sprintf("at byte %d:\n 1: …%.200s\n 2: …%.200s", i, a[from:], b[from:])
 }
 
 // Each leak suspect's path is a shortest one: as long as the shortest path
@@ -742,6 +751,38 @@ func checkLeakPathShortest(c *Capture, t *truth.Truth) Result {
 	}
 	if checked == 0 {
 		return skipf("no leak suspect has a path")
+	}
+	return pass()
+}
+
+// `report` holds what overview, leaks and histogram print when run apart:
+// one analysis, the same answers.
+func checkReportParts(c *Capture, t *truth.Truth) Result {
+	if r := heapSkip(c); r != nil {
+		return *r
+	}
+	rep, err := c.Corescope("report", "-n", "0").result()
+	if err != nil {
+		return failf("corescope report: %v", err)
+	}
+	for _, part := range []struct {
+		key  string
+		args []string
+	}{
+		{"overview", []string{"overview"}},
+		{"leaks", []string{"leaks"}},
+		{"histogram", []string{"histogram", "--sort", "retained", "-n", "0"}},
+	} {
+		alone, err := c.Corescope(part.args[0], part.args[1:]...).result()
+		if err != nil {
+			return failf("corescope %s: %v", strings.Join(part.args, " "), err)
+		}
+		a, _ := json.Marshal(alone)
+		b, _ := json.Marshal(rep[part.key])
+		if !bytes.Equal(a, b) {
+			return failf("report's %s differs from `corescope %s`: %s", part.key,
+				strings.Join(part.args, " "), firstDiff(a, b))
+		}
 	}
 	return pass()
 }

@@ -303,7 +303,7 @@ func checkJSONSchema(c *Capture, t *truth.Truth) Result {
 			[]string{"overview"}, []string{"goroutines"}, []string{"goroutines", "--group"},
 			[]string{"histogram", "--top", "30"}, []string{"objects", "-n", "50"},
 			[]string{"top"}, []string{"top", "--by", "type"}, []string{"top", "--by", "root"},
-			[]string{"why", "--largest", "2"}, []string{"leaks"},
+			[]string{"why", "--largest", "2"}, []string{"leaks"}, []string{"report"},
 			[]string{"pprof", "-o", filepath.Join(dir, "p.pb.gz")})
 		if o, _ := rootedObject(t); o != nil {
 			runs = append(runs,

@@ -137,7 +137,7 @@ func loadSchema(path string) (*schema, error) {
 			n.typ = "list"
 		case n.typ == "":
 			n.typ = "obj"
-		case !builtinTypes[n.typ] && s.shapes[n.typ] == nil:
+		case !builtinTypes[n.typ] && s.shapes[n.typ] == nil && s.commands[n.typ] == nil:
 			return fmt.Errorf("%s:%d: unknown type %q for %s", path, n.line, n.typ, where)
 		}
 		for k, c := range n.children {
@@ -214,6 +214,8 @@ func (s *schema) check(v interface{}, n *schemaNode, where string, errs *[]strin
 	typ := n.typ
 	if shape := s.shapes[typ]; shape != nil {
 		n, typ = shape, "obj"
+	} else if res := s.commands[typ]; res != nil && !builtinTypes[typ] {
+		n, typ = res, "obj"	// another command's result (report's parts)
 	}
 	switch typ {
 	case "int", "num":
