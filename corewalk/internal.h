@@ -47,6 +47,22 @@ struct cs_error *cw_sparse_write(struct cw_sparse *s, const void *buf, size_t n)
 void cw_sparse_deinit(struct cw_sparse *s);
 
 /*
+ * The same in threads: the caller takes a buffer (cw_sparse_feed_buffer:
+ * one of CW_FEED_BUFS of bufsize bytes, waiting for one to be free), fills
+ * it and submits it, which gives it its place at the end of the mapping;
+ * copier threads copy it in meanwhile.  cw_sparse_feed_end waits for
+ * them and adds what they copied to s->resident (s NULL: on failure).
+ * Without threads the submit copies.
+ */
+#define CW_FEED_BUFS 4
+struct cw_sparse_feed;
+struct cs_error *cw_sparse_feed_start(struct cw_sparse *s, size_t bufsize,
+				      struct cw_sparse_feed **ret);
+uint8_t *cw_sparse_feed_buffer(struct cw_sparse_feed *f);
+struct cs_error *cw_sparse_feed_submit(struct cw_sparse_feed *f, uint8_t *p, size_t n);
+void cw_sparse_feed_end(struct cw_sparse_feed *f, struct cw_sparse *s);
+
+/*
  * zstd: magic check, and decompression of a whole stream into a sparse
  * mapping.  The compressed bytes are prefix[0..prefix_len) followed by
  * whatever read_fn supplies (read_fn NULL: prefix is all of it).  read_fn

@@ -45,15 +45,20 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 	if (err)
 		return err;
 
+	/* The output goes through a feed: copier threads move each buffer's
+	 * non-zero pages into the mapping while the next one is decompressed
+	 * (input.c says why). */
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
-	size_t outcap = 1u << 20;
+	size_t outcap = 4u << 20;
 	size_t incap = ZSTD_DStreamInSize();
-	uint8_t *outbuf = malloc(outcap);
 	uint8_t *inbuf = read_fn ? malloc(incap) : NULL;
-	if (!dctx || !outbuf || (read_fn && !inbuf)) {
+	struct cw_sparse_feed *feed = NULL;
+	if (!dctx || (read_fn && !inbuf)) {
 		err = &cs_error_nomem;
 		goto fail;
 	}
+	if ((err = cw_sparse_feed_start(&s, outcap, &feed)))
+		goto fail;
 
 	ZSTD_inBuffer zin = { prefix, prefix_len, 0 };
 	size_t last = 1;	/* 0 once a frame is complete */
@@ -73,7 +78,7 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 			}
 			zin = (ZSTD_inBuffer){ inbuf, (size_t)k, 0 };
 		}
-		ZSTD_outBuffer zout = { outbuf, outcap, 0 };
+		ZSTD_outBuffer zout = { cw_sparse_feed_buffer(feed), outcap, 0 };
 		size_t r = ZSTD_decompressStream(dctx, &zout, &zin);
 		if (ZSTD_isError(r)) {
 			if (asprintf(&stream_error,
@@ -81,32 +86,27 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 				     s.len + zout.pos, ZSTD_getErrorName(r)) < 0)
 				stream_error = NULL;
 			last = 1;
-			if (zout.pos)
-				err = cw_sparse_write(&s, outbuf, zout.pos);
-			if (err)
+			if ((err = cw_sparse_feed_submit(feed, zout.dst, zout.pos)))
 				goto fail;
 			break;
 		}
-		if (zout.pos) {
-			err = cw_sparse_write(&s, outbuf, zout.pos);
-			if (err)
-				goto fail;
-		}
+		if ((err = cw_sparse_feed_submit(feed, zout.dst, zout.pos)))
+			goto fail;
 		last = r;
 		/* Drain: the decoder may hold more output than one buffer. */
 		while (zin.pos == zin.size && r != 0 && zout.pos == zout.size) {
-			zout = (ZSTD_outBuffer){ outbuf, outcap, 0 };
+			zout = (ZSTD_outBuffer){ cw_sparse_feed_buffer(feed), outcap, 0 };
 			r = ZSTD_decompressStream(dctx, &zout, &zin);
+			if (!ZSTD_isError(r))
+				last = r;
+			if ((err = cw_sparse_feed_submit(feed, zout.dst, ZSTD_isError(r) ? 0 : zout.pos)))
+				goto fail;
 			if (ZSTD_isError(r))
 				break;
-			if (zout.pos) {
-				err = cw_sparse_write(&s, outbuf, zout.pos);
-				if (err)
-					goto fail;
-			}
-			last = r;
 		}
 	}
+	cw_sparse_feed_end(feed, &s);
+	feed = NULL;
 
 	if (s.len == 0) {
 		err = cs_error_create(CS_ERR_BAD_DATA, "%s",
@@ -129,14 +129,14 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 	in->size = s.len;
 	in->resident = s.resident;
 	ZSTD_freeDCtx(dctx);
-	free(outbuf);
 	free(inbuf);
 	return NULL;
 
 fail:
+	if (feed)
+		cw_sparse_feed_end(feed, NULL);
 	free(stream_error);
 	ZSTD_freeDCtx(dctx);
-	free(outbuf);
 	free(inbuf);
 	cw_sparse_deinit(&s);
 	return err;

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "corewalk.h"
+#include "corewalk/internal.h"
 #include "fakecore.h"
 
 static char tmpdir[256];
@@ -175,6 +176,70 @@ static uint8_t *zstd_compress(const uint8_t *p, size_t n, size_t *out)
 	}
 	*out = k;
 	return z;
+}
+
+/* A zstd stream whose frames do not declare their size (as a streaming
+ * compressor writes them), two frames of them: the mapping grows from its
+ * first reservation several times while the copier threads are moving
+ * buffers in, and the image is still the input, with its zero pages
+ * holes. */
+static void zstd_streams_of_unknown_size_grow_while_copied(void)
+{
+	size_t n = (size_t)200 << 20, half = n / 2 + 12345;
+	uint8_t *img = malloc(n);
+	REQUIRE(img, "malloc");
+	/* runs of 1..64 pages, zero or patterned, and some pages zero but
+	 * for one byte (not a hole) */
+	uint64_t seed = 42, want_resident = 0;
+	for (size_t at = 0; at < n;) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		size_t run = (1 + (size_t)(seed >> 58)) * 4096;
+		if (run > n - at)
+			run = n - at;
+		bool zero = (seed >> 20) & 1;
+		for (size_t k = 0; k < run; k++)
+			img[at + k] = zero ? 0 : (uint8_t)(at + k * 7);
+		if (zero && (seed >> 30) % 5 == 0)
+			img[at + run / 2] = 1;
+		at += run;
+	}
+	for (size_t at = 0; at < n; at += 4096) {
+		size_t k = n - at < 4096 ? n - at : 4096, nz = 0;
+		for (size_t i = 0; i < k && !nz; i++)
+			nz = img[at + i];
+		want_resident += nz ? k : 0;
+	}
+	/* two frames, without content sizes */
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	REQUIRE(cc, "ZSTD_createCCtx");
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 1);
+	size_t cap = ZSTD_compressBound(n) + 64, zn = 0;
+	uint8_t *z = malloc(cap);
+	REQUIRE(z, "malloc");
+	for (int f = 0; f < 2; f++) {
+		ZSTD_inBuffer zi = { img + (f ? half : 0), f ? n - half : half, 0 };
+		ZSTD_outBuffer zo = { z, cap, zn };
+		size_t left;
+		do
+			left = ZSTD_compressStream2(cc, &zo, &zi, ZSTD_e_end);
+		while (!ZSTD_isError(left) && left);
+		REQUIRE(!ZSTD_isError(left), "compress: %s", ZSTD_getErrorName(left));
+		zn = zo.pos;
+	}
+	ZSTD_freeCCtx(cc);
+	CHECK(ZSTD_getFrameContentSize(z, zn) == ZSTD_CONTENTSIZE_UNKNOWN, "the frame declares its size");
+	struct cw_input in;
+	struct cs_error *err = cw_input_from_buffer(z, zn, &in);
+	REQUIRE(!err, "%s", err->message);
+	CHECK(in.size == n && !in.stream_truncated, "decompressed %zu bytes of %zu%s", in.size, n,
+	      in.stream_truncated ? ", truncated" : "");
+	CHECK(in.size != n || memcmp(in.data, img, n) == 0, "the image differs from the input");
+	CHECK(in.resident == want_resident, "%llu bytes copied, %llu non-zero",
+	      (unsigned long long)in.resident, (unsigned long long)want_resident);
+	cw_input_release(&in);
+	free(z);
+	free(img);
 }
 
 static void zstd_input_is_sparse_and_identical(void)
@@ -371,6 +436,7 @@ int main(void)
 	RUN(truncation_is_labelled);
 	RUN(zstd_input_is_sparse_and_identical);
 	RUN(stdin_stream_works);
+	RUN(zstd_streams_of_unknown_size_grow_while_copied);
 	RUN(hostile_headers_are_rejected);
 	RUN(corrupt_notes_and_overlaps_warn);
 	RUN(every_cut_is_handled);
