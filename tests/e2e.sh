@@ -10,6 +10,7 @@
 #   CORESCOPE_GO_TOOLCHAINS   more releases to capture, e.g. "go1.22.12 go1.27.4"
 #   CORESCOPE_E2E_VARIANTS    build variants (default: default,nodwarf,stripped,pie)
 #   CORESCOPE_CORPUS=0        do not check the committed corpus (tests/corpus)
+#   CORESCOPE_E2E_ONLY=REGEX  run only the checks whose full name matches
 
 e2e_work=${CORESCOPE_WORK:-$builddir/tests/work}
 e2e_bin=$builddir/tests/bin
@@ -78,7 +79,7 @@ else
 		done
 		if [ -f "$e2e_work/captures.json" ]; then
 			run_lines e2e "$e2e_bin/e2e" -captures "$e2e_work/captures.json" \
-				-corescope "$builddir/tools/corescope"
+				-corescope "$builddir/tools/corescope" ${CORESCOPE_E2E_ONLY:+-only "$CORESCOPE_E2E_ONLY"}
 		fi
 		e2e_corpus
 	fi

@@ -32,7 +32,7 @@ func init() {
 		Check{Group: "refgraph", Name: "dominator-total", When: notStripped, Run: checkDominatorTotal},
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
 		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
-		Check{Group: "refgraph", Name: "leak-path-shortest", When: notStripped, Run: checkLeakPathShortest},
+		Check{Group: "refgraph", Name: "leak-path-shortest", When: rootSuspects, Run: checkLeakPathShortest},
 		Check{Group: "tools", Name: "report-parts", When: notStripped, Methods: []string{"gcore"}, Run: checkReportParts},
 	)
 }
@@ -59,6 +59,10 @@ func plantsLeak(c *Capture) bool {
 	}
 	return false
 }
+
+// Scenarios whose leak suspects include roots, which have paths (the
+// goroutine-leak scenario's are blocked goroutines).
+func rootSuspects(c *Capture) bool { return notStripped(c) && c.Scenario != "goroutine-leak" }
 
 // One decompression per scenario is enough for the byte-identity check.
 func isDefault(c *Capture) bool { return c.Variant == "default" }
