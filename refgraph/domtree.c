@@ -95,8 +95,11 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 	size_t captops = 0;
 	if (!cur || !t->pre || !t->pre_end)
 		goto nomem;
-	for (uint32_t k = 0; k < norder; k++)
-		cur[order[k]] = 1;
+	/* Every live object's subtree holds itself; the others' entries are
+	 * never read (a live object's dominator is live), so all of them
+	 * start at 1, in order, rather than by order, at random. */
+	for (uint32_t i = 0; i < g->n; i++)
+		cur[i] = 1;
 	/* Random reads by object: asked for ahead, the dominator's entry
 	 * once the object's idom has arrived. */
 	for (uint32_t k = norder; k-- > 0;) {
