@@ -206,6 +206,9 @@ static size_t fill(uintptr_t at, size_t len, bool zero)
  * before a block is moved or unmapped its range leaves the queue and the
  * chunk in hand, if it is the block's, is waited for.
  */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* (linux/mman.h; older headers lack it) */
+#endif
 #define AHEAD_MIN ((size_t)16 << 20)	/* fresh bytes worth a job */
 #define AHEAD_STEP ((size_t)8 << 20)
 #define AHEAD_JOBS 16
@@ -235,8 +238,10 @@ static void *ahead_main(void *arg)
 		pthread_mutex_unlock(&pool.lock);
 		int r = madvise((void *)chunk.addr, chunk.len, MADV_POPULATE_WRITE);
 		pthread_mutex_lock(&pool.lock);
-		if (r && errno == EINVAL)
-			ahead.broken = true, ahead.njobs = 0;	/* a kernel without it */
+		if (r && errno == EINVAL) {	/* a kernel without it */
+			ahead.broken = true;
+			ahead.njobs = 0;
+		}
 		ahead.busy.len = 0;
 		pthread_cond_broadcast(&ahead.done);
 	}
