@@ -105,7 +105,8 @@ func judge(label string, status int, stdout, stderr string, err error) string {
 	return fmt.Sprintf("%s: exit status %d, want 2 (error) or 3 (partial)", label, status)
 }
 
-// Cut at 10 points from 5% to 95%: info and the heap overview.
+// Cut at 10 points from 5% to 95%: info, and report (the overview, the
+// leak suspects with their paths and the histogram, on what is left).
 func checkTruncated(c *Capture, t *truth.Truth) Result {
 	if r := needCorescope(c); r != nil {
 		return *r
@@ -117,7 +118,7 @@ func checkTruncated(c *Capture, t *truth.Truth) Result {
 	var problems []string
 	for i := 0; i < 10; i++ {
 		cut := len(core) * (5 + 10*i) / 100
-		for _, cmd := range []string{"info", "overview"} {
+		for _, cmd := range []string{"info", "report"} {
 			status, so, se, err := feed(c, core[:cut], cmd, "--json", "--no-progress", "--exe", c.ExePath(), "-")
 			if p := judge(fmt.Sprintf("%s cut at %d%%", cmd, 5+10*i), status, so, se, err); p != "" {
 				problems = append(problems, p)
