@@ -248,7 +248,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 	cs_progress_report(&s->report, "retention paths", 0, 0);
 
 	char a[32], b[32], c[32];
-	if (cli->json) {
+	if (j) {
 		json_begin_object(j);
 		json_kv_uint(j, "live_bytes", live);
 		json_kv_uint(j, "share_percent", opt->pct);
@@ -269,7 +269,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 				    ? suspect_path(s, x->group, x->representative, &path, &root) : 0;
 		double pc = live ? 100.0 * (double)x->retained / (double)live : 0;
 		char *acc = RG_IS_OBJECT(x->accumulation) ? cli_object_type_name(s, x->accumulation) : NULL;
-		if (cli->json) {
+		if (j) {
 			json_begin_object(j);
 			json_kv_string(j, "kind", x->group != HS_NONE ? "root" : "shared object");
 			json_kv_string(j, "name", name);
@@ -356,7 +356,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 		free(name);
 	}
 
-	if (cli->json) {
+	if (j) {
 		json_end_array(j);
 		json_key(j, "type_suspects");
 		json_begin_array(j);
@@ -378,7 +378,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 		uint64_t instances = cd->instances, stack_instances = cd->stack_instances;
 		uint32_t example_g = cd->example_g;
 		double pc = live ? 100.0 * (double)total->retained / (double)live : 0;
-		if (cli->json) {
+		if (j) {
 			json_begin_object(j);
 			json_kv_string(j, "type", tname);
 			json_kv_uint(j, "objects", instances);
@@ -407,7 +407,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 
 	/* Goroutine leak suspects: many goroutines parked for good with
 	 * the same stack, and what they keep alive. */
-	if (cli->json) {
+	if (j) {
 		json_end_array(j);
 		json_key(j, "goroutine_suspects");
 		json_begin_array(j);
@@ -440,7 +440,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 		const struct hs_goroutine *g = &s->gs->v[groups[k].first];
 		const char *fn = cli_goroutine_func(s, groups[k].first);
 		const char *creator = hs_func_name_at(s->prog, g->gopc);
-		if (cli->json) {
+		if (j) {
 			json_begin_object(j);
 			json_kv_uint(j, "count", groups[k].count);
 			json_kv_string(j, "wait_reason", g->wait_str);
@@ -471,7 +471,7 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 	free(hashes);
 	free(pick);
 	free(g_retained);
-	if (cli->json) {
+	if (j) {
 		json_end_array(j);
 		json_end_object(j);
 	}
