@@ -84,6 +84,14 @@ static struct {
 	struct cs_big_stats stats;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Fresh pages a dense block will touch: counted, and told to the memory
+ * guard (which may end the process here, lock held or not). */
+static void took_fresh(size_t bytes)
+{
+	pool.stats.fresh_bytes += bytes;
+	cs_memguard_grow(bytes);
+}
+
 static size_t up(size_t x, size_t unit)
 {
 	return (x + unit - 1) & ~(unit - 1);
@@ -187,7 +195,7 @@ static size_t fill(uintptr_t at, size_t len, bool zero)
 			pool.nidle--;
 		done += take;
 	}
-	pool.stats.fresh_bytes += len - done;
+	took_fresh(len - done);
 	return done;
 }
 
@@ -319,7 +327,7 @@ static void *pool_alloc(size_t bytes, enum make make)
 	if (a) {
 		if (make != FRESH) {
 			size_t reused = fill(a, head, make == REUSED_ZEROED);
-			pool.stats.fresh_bytes += len - head;
+			took_fresh(len - head);
 			ahead_queue(a + reused, head - reused);
 		}
 		struct block *b = &pool.live[pool.nlive++];
@@ -368,10 +376,10 @@ static bool pool_resize(struct block *b, size_t bytes)
 	(void)madvise((void *)a, head, MADV_HUGEPAGE);
 	size_t from = up(b->len, HUGE_PAGE);
 	if (from < head) {
-		pool.stats.fresh_bytes += (from - b->len) + (len - head);
+		took_fresh((from - b->len) + (len - head));
 		fill(a + from, head - from, false);
 	} else {
-		pool.stats.fresh_bytes += len - b->len;
+		took_fresh(len - b->len);
 	}
 	b->addr = a;
 	b->head = head;

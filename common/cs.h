@@ -166,6 +166,21 @@ struct cs_big_stats {
 };
 CS_PUBLIC struct cs_big_stats cs_big_stats(void);
 
+/* The memory guard (memguard.c): from cs_memguard_start on, the process
+ * stops with one line on stderr and exit status 2 when the machine, its
+ * memory cgroup or max_own bytes of corescope's own (0: no such limit)
+ * are about to run out, instead of being killed by the OOM killer.  file
+ * names the input in that line.  cs_memguard_phase names what is being
+ * done (a string that lives as long as the process), checks at once when
+ * it changes, and returns the phase it replaces; cs_memguard_check checks
+ * now; cs_memguard_grow says that bytes of fresh memory are about to be
+ * touched, and checks as if they were when they add up.  The checks do
+ * nothing before the start. */
+CS_PUBLIC void cs_memguard_start(const char *file, uint64_t max_own);
+CS_PUBLIC const char *cs_memguard_phase(const char *phase);
+CS_PUBLIC void cs_memguard_check(void);
+CS_PUBLIC void cs_memguard_grow(uint64_t bytes);
+
 /* Grow *data (element size elsz) so that it holds at least want elements.
  * Returns false on overflow or allocation failure (*data is unchanged). */
 CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);

@@ -137,8 +137,10 @@ struct cs_error *cw_sparse_write(struct cw_sparse *s, const void *buf, size_t n)
 {
 	size_t at = 0;
 	struct cs_error *err = sparse_append(s, n, &at);
-	if (!err)
+	if (!err) {
+		cs_memguard_grow(n);
 		s->resident += sparse_copy(s->base, at, buf, n);
+	}
 	return err;
 }
 
@@ -195,6 +197,7 @@ static void *feed_copier(void *arg)
 		f->copying++;
 		uint8_t *base = f->s->base;
 		pthread_mutex_unlock(&f->lock);
+		cs_memguard_grow(b->n);	/* at most: zero pages stay holes */
 		uint64_t copied = sparse_copy(base, b->at, b->p, b->n);
 		pthread_mutex_lock(&f->lock);
 		f->resident += copied;
@@ -279,8 +282,10 @@ struct cs_error *cw_sparse_feed_submit(struct cw_sparse_feed *f, uint8_t *p, siz
 done:
 	b->state = FB_FREE;
 	pthread_mutex_unlock(&f->lock);
-	if (!err && n)
+	if (!err && n) {
+		cs_memguard_grow(n);
 		s->resident += sparse_copy(s->base, at, p, n);	/* no threads */
+	}
 	return err;
 }
 

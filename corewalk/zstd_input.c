@@ -44,6 +44,9 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 		cw_sparse_init(&s, size_hint(prefix, prefix_len));
 	if (err)
 		return err;
+	/* the decompressed core is memory this process holds: the memory
+	 * guard names this phase if it runs out */
+	const char *phase = cs_memguard_phase("decompressing the core");
 
 	/* The output goes through a feed: copier threads move each buffer's
 	 * non-zero pages into the mapping while the next one is decompressed
@@ -130,6 +133,7 @@ struct cs_error *cw_zstd_decompress(cw_read_fn read_fn, void *arg,
 	in->resident = s.resident;
 	ZSTD_freeDCtx(dctx);
 	free(inbuf);
+	cs_memguard_phase(phase);
 	return NULL;
 
 fail:
@@ -139,5 +143,6 @@ fail:
 	ZSTD_freeDCtx(dctx);
 	free(inbuf);
 	cw_sparse_deinit(&s);
+	cs_memguard_phase(phase);
 	return err;
 }

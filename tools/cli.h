@@ -53,6 +53,7 @@ struct cli {
 	int jobs;
 	bool force;
 	bool timings;
+	uint64_t max_memory;	/* bytes; 0: only the machine's and cgroup's limits */
 
 	bool color;		/* resolved: colour on stdout */
 	bool progress;		/* resolved: progress on stderr */

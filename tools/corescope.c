@@ -39,6 +39,7 @@ static const struct opt_spec global_opts[] = {
 	{ "jobs", 'j', OPT_REQUIRED, "N", "worker threads (default: all cores)" },
 	{ "force", 0, OPT_NONE, NULL, "accept an executable whose build id does not match" },
 	{ "timings", 0, OPT_NONE, NULL, "print each analysis phase's wall and CPU time and memory on stderr" },
+	{ "max-memory", 0, OPT_REQUIRED, "SIZE", "stop (exit 2) before holding SIZE of memory, e.g. 8G; see MEMORY in corescope(1)" },
 	{ "help", 'h', OPT_NONE, NULL, "show help" },
 	{ "version", 0, OPT_NONE, NULL, "show the version" },
 	{ 0 },
@@ -84,7 +85,9 @@ static void print_main_help(FILE *f)
 	fprintf(f,
 		"\n"
 		"Exit status: 0 ok; 1 usage error; 2 unreadable, unsupported or mismatched\n"
-		"input; 3 partial result (printed, but some data could not be read).\n"
+		"input, or out of memory; 3 partial result (printed, but some data could not\n"
+		"be read).  corescope stops, with one line saying why, before the machine or\n"
+		"its memory cgroup runs out of memory.\n"
 		"\n"
 		"Example:\n"
 		"  corescope info core.1234.zst --exe ./server\n"
@@ -221,6 +224,35 @@ static bool parse_uint(const char *s, uint64_t *ret)
 	return true;
 }
 
+/* A size: a number, with an optional fraction, then K, M, G or T (powers of
+ * 1024, "MiB" and "MB" alike) or nothing for bytes. */
+static bool parse_size(const char *s, uint64_t *ret)
+{
+	if (!s || !(*s >= '0' && *s <= '9'))
+		return false;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s)
+		return false;
+	static const char units[] = "KMGT";
+	const char *u = *end ? strchr(units, *end & ~0x20) : NULL;
+	double mult = 1;
+	if (u) {
+		for (const char *x = units; x <= u; x++)
+			mult *= 1024;
+		end++;
+		if ((end[0] == 'i' || end[0] == 'I') && (end[1] == 'B' || end[1] == 'b'))
+			end += 2;
+		else if (end[0] == 'B' || end[0] == 'b')
+			end++;
+	}
+	if (*end || v * mult >= 18446744073709551615.0)
+		return false;
+	*ret = (uint64_t)(v * mult);
+	return true;
+}
+
 bool cli_opt_uint(const struct cli *cli, const char *name, uint64_t dflt,
 		  uint64_t *ret)
 {
@@ -283,6 +315,11 @@ static enum parse_result apply_global(struct cli *cli, const struct opt_spec *o,
 			cli->color_mode = COLOR_ALWAYS;
 		else {
 			usage_error(cli, "--color wants auto, never or always, not '%s'", val);
+			return PARSE_USAGE;
+		}
+	} else if (!strcmp(n, "max-memory")) {
+		if (!parse_size(val, &cli->max_memory) || cli->max_memory < ((uint64_t)1 << 20)) {
+			usage_error(cli, "--max-memory wants a size of at least 1M, such as 8G or 1536M, not '%s'", val);
 			return PARSE_USAGE;
 		}
 	} else if (!strcmp(n, "jobs")) {
@@ -427,6 +464,8 @@ int cli_open_core(struct cli *cli, const char *exe_arg, struct cw_core **ret)
 		.sysroot = cli->sysroot,
 		.force = cli->force,
 	};
+	(void)cs_memguard_phase("opening the core");
+	cs_memguard_start(cli->args[0], cli->max_memory);
 	struct cs_error *err = cw_core_open(cli->args[0], &o, ret);
 	if (err)
 		return cli_fail(err);

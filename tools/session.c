@@ -48,9 +48,11 @@ static long rss_anon_kb(void)
 	return kb;
 }
 
-/* --timings: a phase begins when its name first differs from the last. */
+/* A phase begins: the memory guard names it if memory runs out, and
+ * --timings starts its line when the name differs from the last. */
 static void phase_begin(struct cli_progress *p, const char *phase)
 {
+	(void)cs_memguard_phase(phase);
 	if (!p->timings)
 		return;
 	if (p->nphases && !strcmp(p->phases[p->nphases - 1].name, phase))
