@@ -215,7 +215,7 @@ func (s *schema) check(v interface{}, n *schemaNode, where string, errs *[]strin
 	if shape := s.shapes[typ]; shape != nil {
 		n, typ = shape, "obj"
 	} else if res := s.commands[typ]; res != nil && !builtinTypes[typ] {
-		n, typ = res, "obj"	// another command's result (report's parts)
+		n, typ = res, "obj" // another command's result (report's parts)
 	}
 	switch typ {
 	case "int", "num":
