@@ -166,23 +166,30 @@ static uint64_t own_anon(void)
 	return n == 3 && resident >= shared ? (resident - shared) * guard.page : 0;
 }
 
-static void stop(const char *what, uint64_t limit, uint64_t left, uint64_t own)
+/* own counts the extra bytes about to be taken. */
+static void stop(const char *what, uint64_t limit, uint64_t left, uint64_t own, uint64_t extra)
 {
 	if (__atomic_exchange_n(&guard.stopping, 1, __ATOMIC_ACQ_REL))
 		return;
 	const char *phase = __atomic_load_n(&guard.phase, __ATOMIC_ACQUIRE);
-	char l[32], r[32], o[32];
+	char l[32], r[32], o[32], x[32], more[64] = "";
 	cs_fmt_size(limit, l);
 	cs_fmt_size(left, r);
-	cs_fmt_size(own, o);
+	cs_fmt_size(own - extra, o);
+	if (extra)
+		snprintf(more, sizeof(more), " and is about to take %s more", cs_fmt_size(extra, x));
 	/* one line on stderr, then out: stdout's buffer is dropped, since a
-	 * half-written answer would pass for a whole one */
+	 * half-written answer would pass for a whole one.  On a terminal the
+	 * progress line is cleared first, as the command does when done. */
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
 	fprintf(stderr, "corescope: %s: stopped while %s, before the kernel's OOM killer: ",
 		guard.file ? guard.file : "core", phase ? phase : "starting");
 	if (what)
-		fprintf(stderr, "%s allows %s, %s of it is left, corescope holds %s", what, l, r, o);
+		fprintf(stderr, "%s allows %s, %s of it would be left, corescope holds %s%s", what, l, r,
+			o, more);
 	else
-		fprintf(stderr, "corescope holds %s and --max-memory is %s", o, l);
+		fprintf(stderr, "--max-memory is %s, corescope holds %s%s", l, o, more);
 	if (phase && strstr(phase, "decompress"))
 		fputs(" (a plain core is mapped, not held: decompress it first with zstd -d)", stderr);
 	else
@@ -194,11 +201,12 @@ static void stop(const char *what, uint64_t limit, uint64_t left, uint64_t own)
 
 /* Stop if what is left of limit is under its floor while corescope holds
  * enough of what is used for that to be its doing. */
-static void check_left(const char *what, uint64_t limit, uint64_t left, uint64_t own)
+static void check_left(const char *what, uint64_t limit, uint64_t left, uint64_t own,
+		       uint64_t extra)
 {
 	uint64_t min_own = limit / 4 < MIN_OWN ? limit / 4 : MIN_OWN;
 	if (left < floor_of(limit) && own >= min_own)
-		stop(what, limit, left, own);
+		stop(what, limit, left, own, extra);
 }
 
 static uint64_t less(uint64_t a, uint64_t b)
@@ -213,11 +221,11 @@ static void check_with(uint64_t extra)
 		return;
 	uint64_t own = own_anon() + extra;
 	if (guard.max_own && own + floor_of(guard.max_own) > guard.max_own)
-		stop(NULL, guard.max_own, less(guard.max_own, own), own);
+		stop(NULL, guard.max_own, less(guard.max_own, own), own, extra);
 	uint64_t total = read_number("/proc/meminfo", "MemTotal");
 	uint64_t avail = read_number("/proc/meminfo", "MemAvailable");
 	if (total != UINT64_MAX && avail != UINT64_MAX)
-		check_left("the machine", total * 1024, less(avail * 1024, extra), own);
+		check_left("the machine", total * 1024, less(avail * 1024, extra), own, extra);
 	for (unsigned i = 0; i < guard.ngroups; i++) {
 		const struct group *g = &guard.groups[i];
 		char path[600];
@@ -230,7 +238,7 @@ static void check_with(uint64_t extra)
 		uint64_t held = (cache != UINT64_MAX && cache < usage ? usage - cache : usage) + extra;
 		char what[600];
 		snprintf(what, sizeof(what), "the memory cgroup %s", g->dir);
-		check_left(what, g->limit, less(g->limit, held), own);
+		check_left(what, g->limit, less(g->limit, held), own, extra);
 	}
 }
 

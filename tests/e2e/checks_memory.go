@@ -60,7 +60,7 @@ func checkMemoryLimit(c *Capture, t *truth.Truth) Result {
 	}
 	// Decompressing this core alone takes more than 40 MiB.
 	small := runCorescope(c.env.Timeout, []string{cs, "--max-memory", "40M", "report", "--json", "--no-progress", "--exe", c.ExePath(), core}, nil)
-	if p := stoppedForMemory("--max-memory 40M", small, core, "--max-memory is 40.0 MiB"); p != "" {
+	if p := stoppedForMemory("--max-memory 40M", small, core, "--max-memory is 40.0 MiB, corescope holds "); p != "" {
 		problems = append(problems, p)
 	}
 	// A limit the analysis fits in changes nothing.
