@@ -173,6 +173,16 @@ CS_PUBLIC const struct hs_type *hs_type_known(const struct hs_program *p, uint64
 /* The pointer mask of a type: ptrbytes/8 bits, LSB first (from GCData,
  * a GC program, or built from the fields), or NULL if unknown. */
 CS_PUBLIC const uint8_t *hs_type_mask(struct hs_program *p, const struct hs_type *t);
+/* How many values of type t an object of `bytes` bytes holds: 1 for a
+ * single value (one rounded up to its size class is less than twice its
+ * size), 2 or more for a backing array.  Synthetic string bytes and
+ * zero-size types count 1. */
+static inline uint64_t hs_type_elements(const struct hs_type *t, uint64_t bytes)
+{
+	if (!t->size || t->role == HS_SYNTH_STRING || bytes < 2 * t->size)
+		return 1;
+	return bytes / t->size;
+}
 /* Map types: is the key / elem stored indirectly (behind a pointer)? */
 CS_PUBLIC bool hs_map_indirect_key(struct hs_program *p, const struct hs_type *t);
 CS_PUBLIC bool hs_map_indirect_elem(struct hs_program *p, const struct hs_type *t);

@@ -93,8 +93,11 @@ struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total *
 		free(t);
 		return err;
 	}
-	for (uint32_t i = 0; i < ntypes; i++)
+	for (uint32_t i = 0; i < ntypes; i++) {
 		t[i].type = i;
+		const struct hs_type *ty = t[i].objects ? hs_type_by_id(g->p, i) : NULL;
+		t[i].arrays = ty && hs_type_elements(ty, t[i].bytes / t[i].objects) >= 2;
+	}
 	/* Compact to the types that have objects. */
 	size_t k = 0;
 	for (uint32_t i = 0; i < ntypes; i++)

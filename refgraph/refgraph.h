@@ -127,6 +127,9 @@ struct rg_type_total {
 	uint64_t objects, bytes;		/* all allocated */
 	uint64_t dead_objects, dead_bytes;	/* allocated but unreachable */
 	uint64_t retained;	/* retained by the outermost live instances */
+	/* The objects are backing arrays of the type: their average size
+	 * holds two values or more (hs_type_elements). */
+	bool arrays;
 };
 /* Totals for every type that has objects; *ret is malloc'ed. */
 CS_PUBLIC struct cs_error *rg_type_totals(const struct rg_graph *g,
@@ -256,8 +259,9 @@ CS_PUBLIC const struct hs_type *rg_field_at(struct hs_program *p,
 /* The type of object i: from its malloc header, or inferred from the
  * typed pointers that reach it (rg_graph_build propagates types). */
 CS_PUBLIC const struct hs_type *rg_object_type(const struct rg_graph *g, uint32_t i);
-/* How many elements of that type the object holds (slice backing
- * arrays), 1 for plain objects, 0 if untyped. */
+/* How many elements of that type the object holds (hs_type_elements:
+ * 2 or more for slice backing arrays), 1 for plain objects, 0 if
+ * untyped. */
 CS_PUBLIC uint64_t rg_object_count(const struct rg_graph *g, uint32_t i);
 
 #endif

@@ -815,8 +815,5 @@ uint64_t rg_object_count(const struct rg_graph *g, uint32_t i)
 	const struct hs_type *t = rg_object_type(g, i);
 	if (!t)
 		return 0;
-	if (!t->size)
-		return 1;
-	uint64_t n = hs_object_size(g->h, i) / t->size;
-	return n ? n : 1;
+	return hs_type_elements(t, hs_object_size(g->h, i));
 }

@@ -73,8 +73,7 @@ void histogram_write(struct cli *cli, struct cli_session *s, const struct histog
 	}
 	for (size_t i = 0; i < shown; i++) {
 		const struct hs_type *ty = hs_type_by_id(s->prog, t[i].type);
-		/* objects larger than their type are arrays of it */
-		bool arrays = ty && ty->size && t[i].bytes / t[i].objects > ty->size;
+		bool arrays = t[i].arrays;	/* hs_type_elements: 2 or more values each */
 		char name[512];
 		snprintf(name, sizeof(name), "%s%s%s", arrays ? "[]" : "", ty ? ty->name : "(untyped)",
 			 arrays ? " (backing arrays)" : "");
@@ -140,9 +139,9 @@ const struct command cmd_histogram = {
 	.description =
 		"Count objects and bytes per type, split into live (reachable from a root)\n"
 		"and unreachable (allocated, garbage not yet swept), with the bytes each\n"
-		"type's outermost live objects retain.  Objects larger than their type are\n"
-		"arrays of it (\"[]T (backing arrays)\").  Untyped objects are counted\n"
-		"together.",
+		"type's outermost live objects retain.  Objects that hold two or more values\n"
+		"of their type are arrays of it (\"[]T (backing arrays)\"); a single value\n"
+		"rounded up to its size class is not.  Untyped objects are counted together.",
 	.example = "corescope histogram core.1234 -n 20 --sort retained",
 	.opts = histogram_opts,
 	.min_args = 1,

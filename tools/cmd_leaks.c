@@ -365,11 +365,8 @@ struct cs_error *leaks_write(struct cli *cli, struct cli_session *s, const struc
 	for (size_t ci = 0; ci < tw.ncand; ci++) {
 		const struct type_cand *cd = &tw.cand[ci];
 		const struct rg_type_total *total = cd->total;
-		const struct hs_type *ty = hs_type_by_id(s->prog, total->type);
-		/* Objects bigger than their type are arrays of it. */
-		bool arrays = ty && ty->size && total->bytes / total->objects > ty->size;
 		char tname[256];
-		snprintf(tname, sizeof(tname), arrays ? "[]%s (backing arrays)" : "%s",
+		snprintf(tname, sizeof(tname), total->arrays ? "[]%s (backing arrays)" : "%s",
 			 type_name(s, total->type));
 		/* Skip types that a root suspect, or a bigger type suspect whose
 		 * instances contain most of theirs, already explains. */

@@ -205,8 +205,7 @@ char *cli_object_type_name(struct cli_session *s, uint32_t obj)
 	char *out = NULL;
 	if (!t)
 		return strdup("?");
-	uint64_t size = hs_object_size(s->heap, obj);
-	uint64_t n = t->size ? size / t->size : 1;
+	uint64_t n = hs_type_elements(t, hs_object_size(s->heap, obj));
 	int r;
 	if (n >= 2)
 		r = asprintf(&out, "[%llu]%s", (unsigned long long)n, t->name);

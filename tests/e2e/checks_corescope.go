@@ -30,6 +30,7 @@ func init() {
 		Check{Group: "heapscan", Name: "traceback-frames", When: notStripped, Methods: []string{"kernel"}, Run: checkTracebackFrames},
 		Check{Group: "refgraph", Name: "retention-paths", When: notStripped, Run: checkRetentionPaths},
 		Check{Group: "refgraph", Name: "dominator-total", When: notStripped, Run: checkDominatorTotal},
+		Check{Group: "refgraph", Name: "histogram-arrays", When: plantsStructs, Run: checkHistogramArrays},
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
 		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
 		Check{Group: "refgraph", Name: "leak-path-shortest", When: rootSuspects, Run: checkLeakPathShortest},
@@ -55,6 +56,15 @@ func notStripped(c *Capture) bool { return !stripped(c) }
 func plantsLeak(c *Capture) bool {
 	switch c.Scenario {
 	case "servemux-closure", "goroutine-leak", "global-map-cache", "subslice", "large-maps":
+		return notStripped(c)
+	}
+	return false
+}
+
+// Scenarios that plant single struct values (truth kind "struct").
+func plantsStructs(c *Capture) bool {
+	switch c.Scenario {
+	case "servemux-closure", "global-map-cache", "large-maps", "roots-zoo":
 		return notStripped(c)
 	}
 	return false
@@ -671,6 +681,73 @@ func checkDominatorTotal(c *Capture, t *truth.Truth) Result {
 		return failf("retained(super-root) %d, live bytes %d", a, b)
 	}
 	return pass()
+}
+
+// A type the scenario allocates one value at a time (truth kind
+// "struct") is not called backing arrays by histogram, even where the
+// size class rounds its objects up (leaks' type suspects use the same
+// rg_type_total.arrays).  Types also planted as arrays are left out.
+func checkHistogramArrays(c *Capture, t *truth.Truth) Result {
+	if r := heapSkip(c); r != nil {
+		return *r
+	}
+	single, arrays := map[string]bool{}, map[string]bool{}
+	for _, o := range t.Objects {
+		switch {
+		case o.Kind == "struct" && !strings.HasPrefix(o.GoType, "["):
+			single[o.GoType] = true
+		case o.Kind == "backing-array" && o.ElemType != "":
+			arrays[o.ElemType] = true
+		}
+	}
+	for ty := range arrays {
+		delete(single, ty)
+	}
+	if len(single) == 0 {
+		return failf("the truth plants no single struct values that are not also planted as arrays")
+	}
+	res, err := c.Corescope("histogram", "-n", "0").result()
+	if err != nil {
+		return failf("corescope histogram: %v", err)
+	}
+	var problems []string
+	found := 0
+	for _, row := range ja(res, "rows") {
+		ty := js(row, "type")
+		for want := range single {
+			if !typeMatches(truth.Object{GoType: want}, ty, "") {
+				continue
+			}
+			found++
+			if jb(row, "arrays") {
+				problems = append(problems, fmt.Sprintf("%s (%d objects, %d bytes): called backing arrays",
+					ty, ju(row, "live_objects")+ju(row, "unreachable_objects"),
+					ju(row, "live_bytes")+ju(row, "unreachable_bytes")))
+			}
+		}
+	}
+	if found == 0 {
+		if !hasDWARF(c) {
+			// Without DWARF, globals and stack slots carry no types: what
+			// only a root holds stays "(untyped)" (roots-zoo, servemux-closure).
+			return skipf("no planted struct type is named in a build without DWARF %v", keys(single))
+		}
+		return failf("no histogram row for any of the planted struct types %v", keys(single))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return failf("%s", firstN(problems, 4))
+	}
+	return pass()
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // The walks over the dominator tree run in as many threads as --jobs

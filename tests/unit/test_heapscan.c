@@ -3,7 +3,8 @@
  * other, on random span layouts: the batched walk of the allocation bits
  * (hs_heap_object_addrs_range, which the pointer scan uses) must give
  * every object the address that the per-object search (hs_object_addr)
- * gives it, for any range of objects.
+ * gives it, for any range of objects.  Also: hs_type_elements over Go's
+ * size classes.
  */
 #include "config.h"
 
@@ -110,9 +111,58 @@ static void batched_addresses_match_per_object(void)
 	}
 }
 
+/* Go's size classes (runtime/sizeclasses.go, unchanged from 1.19 to
+ * 1.27); above the last, objects take whole 8 KiB pages. */
+static const uint32_t size_classes[] = {
+	8, 16, 24, 32, 48, 64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224,
+	240, 256, 288, 320, 352, 384, 416, 448, 480, 512, 576, 640, 704, 768,
+	896, 1024, 1152, 1280, 1408, 1536, 1792, 2048, 2304, 2688, 3072, 3200,
+	3456, 4096, 4864, 5376, 6144, 6528, 6784, 6912, 8192, 9472, 9728,
+	10240, 10880, 12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760,
+	24576, 27264, 28672, 32768,
+};
+
+static uint64_t slot_for(uint64_t bytes)
+{
+	for (size_t i = 0; i < sizeof(size_classes) / sizeof(size_classes[0]); i++)
+		if (bytes <= size_classes[i])
+			return size_classes[i];
+	return (bytes + 8191) / 8192 * 8192;
+}
+
+/* A single value of any size, in the slot its size class gives it, is one
+ * value; n >= 2 of them in one allocation are n or more (the slot may
+ * hold more than was asked for), never one. */
+static void type_elements_over_size_classes(void)
+{
+	struct hs_type t = { 0 };
+	for (uint64_t size = 8; size <= (1u << 20); size += 8) {
+		t.size = size;
+		uint64_t slot = slot_for(size);
+		REQUIRE(hs_type_elements(&t, slot) == 1, "one %llu-byte value in its %llu-byte slot: %llu",
+			(unsigned long long)size, (unsigned long long)slot,
+			(unsigned long long)hs_type_elements(&t, slot));
+		if (size > 4096)
+			continue;
+		for (uint64_t n = 2; n <= 64; n++) {
+			uint64_t e = hs_type_elements(&t, slot_for(n * size));
+			REQUIRE(e >= n, "%llu values of %llu bytes: %llu", (unsigned long long)n,
+				(unsigned long long)size, (unsigned long long)e);
+		}
+	}
+	t.size = 1;
+	CHECK(hs_type_elements(&t, 1000) == 1000, "1000 bytes of a 1-byte type");
+	t.role = HS_SYNTH_STRING;
+	CHECK(hs_type_elements(&t, 1000) == 1, "string bytes are one value");
+	t.role = HS_SYNTH_NONE;
+	t.size = 0;
+	CHECK(hs_type_elements(&t, 64) == 1, "a zero-size type");
+}
+
 int main(void)
 {
 	check_suite = "unit/heapscan";
 	RUN(batched_addresses_match_per_object);
+	RUN(type_elements_over_size_classes);
 	return 0;
 }
