@@ -181,6 +181,10 @@ CS_PUBLIC const char *cs_memguard_phase(const char *phase);
 CS_PUBLIC void cs_memguard_check(void);
 CS_PUBLIC void cs_memguard_grow(uint64_t bytes);
 
+/* This process's resident anonymous memory in bytes (RssAnon: what it
+ * allocated, not the mapped core), or 0 if unknown. */
+CS_PUBLIC uint64_t cs_rss_anon(void);
+
 /* Grow *data (element size elsz) so that it holds at least want elements.
  * Returns false on overflow or allocation failure (*data is unchanged). */
 CS_PUBLIC bool cs_grow(void **data, size_t *cap, size_t want, size_t elsz);

@@ -57,7 +57,6 @@ struct group {
 static struct {
 	const char *file;	/* for the message */
 	uint64_t max_own;	/* --max-memory, 0 if none */
-	uint64_t page;
 	struct group groups[MAX_GROUPS];
 	unsigned ngroups;
 	bool started;
@@ -154,16 +153,18 @@ static uint64_t floor_of(uint64_t limit)
 	return f < 16 * MIB ? 16 * MIB : f > 256 * MIB ? 256 * MIB : f;
 }
 
-/* corescope's own anonymous memory in bytes, or 0 if unknown. */
-static uint64_t own_anon(void)
+uint64_t cs_rss_anon(void)
 {
+	/* resident less shared (file-backed and shmem) pages: RssAnon of
+	 * /proc/self/status, without parsing that file's 50 lines */
 	FILE *f = fopen("/proc/self/statm", "r");
 	if (!f)
 		return 0;
 	unsigned long long size, resident, shared;
 	int n = fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
 	fclose(f);
-	return n == 3 && resident >= shared ? (resident - shared) * guard.page : 0;
+	long page = sysconf(_SC_PAGESIZE);
+	return n == 3 && resident >= shared ? (resident - shared) * (uint64_t)(page > 0 ? page : 4096) : 0;
 }
 
 /* own counts the extra bytes about to be taken. */
@@ -219,7 +220,7 @@ static void check_with(uint64_t extra)
 {
 	if (!guard.started)
 		return;
-	uint64_t own = own_anon() + extra;
+	uint64_t own = cs_rss_anon() + extra;
 	if (guard.max_own && own + floor_of(guard.max_own) > guard.max_own)
 		stop(NULL, guard.max_own, less(guard.max_own, own), own, extra);
 	uint64_t total = read_number("/proc/meminfo", "MemTotal");
@@ -271,8 +272,6 @@ void cs_memguard_start(const char *file, uint64_t max_own)
 {
 	if (guard.started)
 		return;
-	long page = sysconf(_SC_PAGESIZE);
-	guard.page = page > 0 ? (uint64_t)page : 4096;
 	guard.file = file;
 	guard.max_own = max_own;
 	find_groups();

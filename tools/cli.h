@@ -177,7 +177,7 @@ struct cli_progress {
 		const char *name;
 		double wall, cpu;
 		size_t fresh;	/* cs_big_stats().fresh_bytes when it began */
-		long anon_kb;	/* RssAnon when it began, or -1 */
+		uint64_t anon;	/* cs_rss_anon() when it began */
 	} phases[32];
 	unsigned nphases;
 };

@@ -32,22 +32,6 @@ static double cpu_now(void)
 	return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
-/* RssAnon of this process in kB (memory it allocated, not the mapped
- * core), or -1. */
-static long rss_anon_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	if (!f)
-		return -1;
-	char line[256];
-	long kb = -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* A phase begins: the memory guard names it if memory runs out, and
  * --timings starts its line when the name differs from the last. */
 static void phase_begin(struct cli_progress *p, const char *phase)
@@ -60,7 +44,7 @@ static void phase_begin(struct cli_progress *p, const char *phase)
 	if (p->nphases == sizeof(p->phases) / sizeof(p->phases[0]))
 		p->nphases--;	/* the last slot takes the latest phase */
 	p->phases[p->nphases++] = (struct cli_phase){ phase, now(), cpu_now(),
-						      cs_big_stats().fresh_bytes, rss_anon_kb() };
+						      cs_big_stats().fresh_bytes, cs_rss_anon() };
 }
 
 static void print_timings(struct cli_progress *p)
@@ -69,7 +53,7 @@ static void print_timings(struct cli_progress *p)
 		return;
 	double wall = now(), cpu = cpu_now();
 	struct cs_big_stats big = cs_big_stats();
-	long anon = rss_anon_kb();
+	uint64_t anon = cs_rss_anon();
 	const double mib = 1024.0 * 1024.0;
 	fprintf(stderr, "corescope: timings (seconds; memory in MiB)\n  %-26s %8s %8s %8s %8s\n",
 		"phase", "wall", "cpu", "fresh", "anon");
@@ -77,12 +61,12 @@ static void print_timings(struct cli_progress *p)
 		const struct cli_phase *ph = &p->phases[i], *next = i + 1 < p->nphases ? ph + 1 : NULL;
 		double w1 = next ? next->wall : wall, c1 = next ? next->cpu : cpu;
 		size_t f1 = next ? next->fresh : big.fresh_bytes;
-		long a1 = next ? next->anon_kb : anon;
+		uint64_t a1 = next ? next->anon : anon;
 		fprintf(stderr, "  %-26s %8.2f %8.2f %8.0f %8.0f\n", ph->name, w1 - ph->wall,
-			c1 - ph->cpu, (double)(f1 - ph->fresh) / mib, a1 < 0 ? -1.0 : (double)a1 / 1024.0);
+			c1 - ph->cpu, (double)(f1 - ph->fresh) / mib, (double)a1 / mib);
 	}
 	fprintf(stderr, "  %-26s %8.2f %8.2f %8.0f %8.0f\n", "total", wall - p->phases[0].wall, cpu,
-		(double)big.fresh_bytes / mib, anon < 0 ? -1.0 : (double)anon / 1024.0);
+		(double)big.fresh_bytes / mib, (double)anon / mib);
 	fprintf(stderr, "  (fresh: pages the large arrays took from the kernel, %.0f MiB in all; "
 		"%.0f MiB more were reused from freed ones.  anon: RssAnon at the phase's end.)\n",
 		(double)big.fresh_bytes / mib, (double)big.reused_bytes / mib);

@@ -146,6 +146,31 @@ static long rss_anon_kb(void)
 	return kb;
 }
 
+/* cs_rss_anon (from /proc/self/statm) tells what RssAnon of
+ * /proc/self/status does, and sees 32 MiB of touched pages. */
+static void rss_anon_follows_status(void)
+{
+	long kb0 = rss_anon_kb();
+	if (kb0 < 0)
+		SKIP_TEST("/proc/self/status has no RssAnon");
+	uint64_t a0 = cs_rss_anon();
+	size_t n = 32 * MIB;
+	volatile uint8_t *v = malloc(n);
+	REQUIRE(v, "malloc of 32 MiB failed");
+	for (size_t i = 0; i < n; i += 4096)
+		v[i] = (uint8_t)i | 1;
+	long kb1 = rss_anon_kb();
+	uint64_t a1 = cs_rss_anon();
+	free((void *)v);
+	/* the two files are read one after the other: 1 MiB of slack */
+	CHECK(a0 + MIB >= (uint64_t)kb0 * 1024 && a0 <= (uint64_t)kb0 * 1024 + MIB,
+	      "cs_rss_anon %llu bytes, RssAnon %ld kB", (unsigned long long)a0, kb0);
+	CHECK(a1 + MIB >= (uint64_t)kb1 * 1024 && a1 <= (uint64_t)kb1 * 1024 + MIB,
+	      "cs_rss_anon %llu bytes, RssAnon %ld kB after 32 MiB", (unsigned long long)a1, kb1);
+	CHECK(a1 >= a0 + n, "cs_rss_anon grew by %lld bytes for 32 MiB of touched pages",
+	      (long long)(a1 - a0));
+}
+
 /* Words of a block that do not hold their pattern (the word's index
  * times mul, plus add), checked every stride bytes and at the end. */
 static size_t pattern_lost(const uint64_t *v, size_t bytes, size_t stride, uint64_t mul, uint64_t add)
@@ -557,6 +582,7 @@ int main(void)
 	RUN(grow_refuses_overflow);
 	RUN(big_arrays_refuse_overflow_and_keep_data);
 	RUN(big_arrays_ask_for_huge_pages);
+	RUN(rss_anon_follows_status);
 	RUN(big_blocks_reuse_freed_pages);
 	RUN(big_blocks_realloc_keeps_data);
 	RUN(big_blocks_from_threads);
