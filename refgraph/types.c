@@ -380,8 +380,24 @@ struct visit_ctx {
 	uint64_t base;			/* its address */
 	const uint8_t *mem;		/* its bytes */
 	const struct hs_type *ty;
-	const struct hs_type *bucket_of;	/* classic bucket: its own type */
+	/* A classic map bucket's overflow word points to another bucket of
+	 * the same type, whatever its static type (a *bucket, a uintptr or an
+	 * unsafe.Pointer): its offset in the bucket, or UINT64_MAX when ty is
+	 * no such bucket. */
+	uint64_t overflow;
 };
+
+/* The offset of the overflow field of a classic map bucket type
+ * ("map.bucket[K]V"), or UINT64_MAX. */
+static uint64_t bucket_overflow(const struct hs_type *ty)
+{
+	if (ty->kind != HS_KIND_STRUCT || strncmp(ty->name, "map.bucket[", 11) != 0)
+		return UINT64_MAX;
+	for (uint32_t i = 0; i < ty->nfields; i++)
+		if (strcmp(ty->fields[i].name, "overflow") == 0)
+			return ty->fields[i].offset;
+	return UINT64_MAX;
+}
 
 /* The pointer word at off (holding value) of a typed object points into
  * the untyped object tgt: type tgt by the word's static type. */
@@ -390,26 +406,11 @@ static void visit_word(struct visit_ctx *c, struct share *s, uint64_t off, uint6
 {
 	const struct hs_type *ty = c->ty;
 	uint64_t inner = off % ty->size, fin;
-	if (!c->bucket_of) {
-		const struct hs_type *ft = field_at_cached(c->t, s, ty, inner, &fin, known);
-		if (ft)
-			assign_target(c->t, s, ft, fin, c->base + off, value, tgt, known);
-		return;
-	}
-	if (s) {	/* the field's name is needed */
-		*known = false;
-		return;
-	}
-	struct cs_strbuf name;
-	cs_strbuf_init(&name);
-	const struct hs_type *ft = rg_field_at(c->t->p, ty, inner, &fin, &name);
+	const struct hs_type *ft = field_at_cached(c->t, s, ty, inner, &fin, known);
 	if (ft)
-		assign_target(c->t, NULL, ft, fin, c->base + off, value, tgt, NULL);
-	/* A classic bucket's overflow word is a uintptr or unsafe.Pointer
-	 * to another bucket of the same type. */
-	if (name.s && strcmp(name.s, ".overflow") == 0)
-		assign(c->t, NULL, tgt, c->bucket_of, value, NULL);
-	cs_strbuf_deinit(&name);
+		assign_target(c->t, s, ft, fin, c->base + off, value, tgt, known);
+	if (inner == c->overflow)
+		assign(c->t, s, tgt, ty, value, known);
 }
 
 static uint64_t read_word(struct typer *t, uint64_t addr)
@@ -484,9 +485,7 @@ static bool visit_start(struct typer *t, uint32_t obj, const struct hs_type *ty,
 		return false;
 	uint64_t base = obj_addr(t, obj);
 	const uint8_t *mem = cw_peek(hs_program_core(t->p), base, (size_t)hs_object_size(t->h, obj));
-	*c = (struct visit_ctx){ t, obj, base, mem, ty, NULL };
-	if (strncmp(ty->name, "map.bucket[", 11) == 0)
-		c->bucket_of = ty;
+	*c = (struct visit_ctx){ t, obj, base, mem, ty, bucket_overflow(ty) };
 	return mem != NULL;
 }
 
