@@ -26,6 +26,7 @@ import (
 const arenaBytes = 64 << 20 // heapArenaBytes on linux/amd64
 
 type Truth struct {
+	GoVersion   string `json:"go_version"` // the generator's, e.g. go1.26.8 or go1.26.8-X:nogreenteagc
 	PID         int    `json:"pid"`
 	TargetBytes uint64 `json:"target_bytes"`
 	Mem         struct {
@@ -79,6 +80,9 @@ type Measurement struct {
 	ObjPerS float64 `json:"objects_per_s,omitempty"`
 	BPerS   float64 `json:"heap_bytes_per_s,omitempty"`
 	XRef    float64 `json:"x_reference,omitempty"` // wall / heap sequential read
+	// A peer's histogram: the share of corescope's live objects it
+	// counted.  Far below 1, its time is for less work than corescope's.
+	Seen float64 `json:"objects_seen,omitempty"`
 }
 
 type SizeResult struct {
@@ -147,7 +151,13 @@ func main() {
 		}
 		for _, sr := range res.Sizes {
 			for i := range sr.Measurements {
-				finish(sr, &sr.Measurements[i])
+				m := &sr.Measurements[i]
+				finish(sr, m)
+				// results written before objects_seen: it is in the note
+				if g := seenNote.FindStringSubmatch(m.Note); m.Seen == 0 && g != nil {
+					m.Seen, _ = strconv.ParseFloat(g[1], 64)
+					m.Seen /= 100
+				}
 			}
 		}
 		res.Targets = evaluate(res.Sizes)
@@ -473,6 +483,7 @@ func viewcoreHistogram(sr *SizeResult, plain, exe, work string, lim Limits) Meas
 				bytes += b
 			}
 		}
+		m.Seen = pct(objs, sr.Counts.LiveObjects) / 100
 		m.Note = fmt.Sprintf("histogram totals %d objects, %d bytes (%.1f%% / %.1f%% of corescope's live %d objects, %d bytes)",
 			objs, bytes, pct(objs, sr.Counts.LiveObjects), pct(bytes, sr.Counts.LiveBytes), sr.Counts.LiveObjects, sr.Counts.LiveBytes)
 	}
@@ -538,6 +549,8 @@ func goref(sr *SizeResult, plain, exe, work string, lim Limits) Measurement {
 	m.Note = fmt.Sprintf("profile total %s in use; its top 12 by cumulative size %s %s", total, found, sr.Truth.Leak.Root)
 	return m
 }
+
+var seenNote = regexp.MustCompile(`\(([0-9.]+)% / [0-9.]+% of corescope's live`)
 
 func pct(a, b uint64) float64 {
 	if b == 0 {

@@ -79,6 +79,9 @@ func evaluate(all []*SizeResult) []Target {
 		case ok(leaks):
 			x := pm.Stats.Wall / leaks.Stats.Wall
 			t.Value = fmt.Sprintf("%.1fx (%.2fs vs %.2fs)", x, pm.Stats.Wall, leaks.Stats.Wall)
+			if pm.Seen > 0 {
+				t.Value += fmt.Sprintf("; the peer counted %.0f%% of the live objects", 100*pm.Seen)
+			}
 			if pm.Stats.Failed > 0 {
 				t.Value += fmt.Sprintf("; the peer failed %d of %d runs: %s", pm.Stats.Failed, pm.Stats.N, pm.Stats.Failure)
 			}
@@ -125,6 +128,9 @@ func markdown(r *Results) string {
 	b.WriteString("\n")
 	for _, s := range r.Sizes {
 		fmt.Fprintf(&b, "## %s live heap\n\n", s.Size)
+		if s.Truth.GoVersion != "" {
+			fmt.Fprintf(&b, "Generator built with %s.  ", s.Truth.GoVersion)
+		}
 		fmt.Fprintf(&b, "%d objects (%.1f per KiB), %.1f MiB in objects, %d edges; %s.  ",
 			s.Counts.Objects, float64(s.Counts.Objects)/(float64(s.Counts.ObjectBytes)/1024), float64(s.Counts.ObjectBytes)/(1<<20), s.Counts.Edges, s.CountCheck)
 		fmt.Fprintf(&b, "Core %.1f MiB plain, %.1f MiB zstd.  RSS budget (32 B/object + 8 B/edge): %s MiB.\n\n",
