@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sort"
@@ -53,7 +54,24 @@ type Env struct {
 	// which compares with its gcore sibling) go on.
 	plainCores map[string]string
 	plainDir   string
-	results    []result // every reported line, for the matrix
+	results    []result  // every reported line, for the matrix
+	out        io.Writer // where report writes the result lines
+	// The DWARF index of the last executable a check read (one
+	// executable per capture directory).
+	dwarfExe string
+	dwarf    *dwarfIndex
+}
+
+// fork returns an Env for one worker: the same inputs and unpacker, with
+// its own unpacked cores, results and output.
+func (e *Env) fork(out io.Writer) *Env {
+	f := *e
+	f.plainCores = map[string]string{}
+	f.plainDir = ""
+	f.results = nil
+	f.out = out
+	f.dwarfExe, f.dwarf = "", nil
+	return &f
 }
 
 // dropPlainCores deletes the unpacked cores.
@@ -221,7 +239,7 @@ func runChecks(env *Env, mc *manifest.Capture, filter *regexp.Regexp) {
 		}
 		r = applyLimitation(name, r)
 		env.results = append(env.results, result{name: name, check: k, capture: mc, r: r})
-		report(name, r)
+		report(env.out, name, r)
 	}
 }
 

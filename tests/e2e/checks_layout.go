@@ -67,7 +67,7 @@ func checkTableEqualsDWARF(c *Capture, t *truth.Truth) Result {
 	if len(doc.Result.Entries) == 0 {
 		return failf("dev-layout listed no entries")
 	}
-	d, err := openDWARF(exe)
+	d, err := openDWARF(c.env, exe)
 	if err != nil {
 		return failf("%v", err)
 	}
@@ -145,11 +145,11 @@ type dwarfIndex struct {
 	consts  map[string]int64        // DW_TAG_constant by name
 }
 
-var dwarfCache = map[string]*dwarfIndex{}
-
-func openDWARF(exe string) (*dwarfIndex, error) {
-	if x, ok := dwarfCache[exe]; ok {
-		return x, nil
+// openDWARF indexes exe's DWARF, or returns the index env made last if
+// it was of exe.
+func openDWARF(env *Env, exe string) (*dwarfIndex, error) {
+	if env.dwarf != nil && env.dwarfExe == exe {
+		return env.dwarf, nil
 	}
 	f, err := elf.Open(exe)
 	if err != nil {
@@ -187,11 +187,7 @@ func openDWARF(exe string) (*dwarfIndex, error) {
 			r.SkipChildren()
 		}
 	}
-	// One exe per capture directory: keep only the latest.
-	for k := range dwarfCache {
-		delete(dwarfCache, k)
-	}
-	dwarfCache[exe] = x
+	env.dwarfExe, env.dwarf = exe, x
 	return x, nil
 }
 

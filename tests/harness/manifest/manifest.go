@@ -97,7 +97,7 @@ type Capture struct {
 	// truth file's threads are a snapshot taken earlier; the Go runtime
 	// may start an OS thread after it (sysmon wakes, a template thread),
 	// and such a thread is rightly in the core.
-	LiveThreads []int `json:"live_threads,omitempty"`
+	LiveThreads    []int  `json:"live_threads,omitempty"`
 	CorePlainBytes int64  `json:"core_plain_bytes,omitempty"` // apparent size of the plain core
 	CoreDiskBytes  int64  `json:"core_disk_bytes,omitempty"`  // blocks the plain core used (sparse files)
 	CoreBytes      int64  `json:"core_bytes,omitempty"`       // size of the stored core file

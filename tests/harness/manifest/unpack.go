@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Unpacker decompresses the compressed executables of a manifest (the
@@ -23,6 +24,7 @@ type Unpacker struct {
 	// byExe finds the capture that describes a compressed executable (for
 	// patch references).
 	byExe map[string]*Capture
+	mu    sync.Mutex // e2e's workers share one Unpacker
 	done  map[string]string
 }
 
@@ -48,6 +50,8 @@ func (u *Unpacker) Exe(c *Capture) (string, error) {
 	if !c.ExeCompressed() {
 		return Path(u.ManifestDir, c.Exe), nil
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	return u.unpack(c, 0)
 }
 
