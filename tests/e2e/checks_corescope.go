@@ -31,6 +31,7 @@ func init() {
 		Check{Group: "refgraph", Name: "retention-paths", When: notStripped, Run: checkRetentionPaths},
 		Check{Group: "refgraph", Name: "dominator-total", When: notStripped, Run: checkDominatorTotal},
 		Check{Group: "refgraph", Name: "histogram-arrays", When: plantsStructs, Run: checkHistogramArrays},
+		Check{Group: "refgraph", Name: "overflow-bucket", When: chainedMap, Run: checkOverflowBucket},
 		Check{Group: "refgraph", Name: "leak-suspect", When: plantsLeak, Run: checkLeakSuspect},
 		Check{Group: "refgraph", Name: "jobs-identical", When: plantsLeak, Run: checkJobsIdentical},
 		Check{Group: "refgraph", Name: "leak-path-shortest", When: rootSuspects, Run: checkLeakPathShortest},
@@ -68,6 +69,15 @@ func plantsStructs(c *Capture) bool {
 		return notStripped(c)
 	}
 	return false
+}
+
+// large-maps built with classic bucket maps (Go 1.23 and older, and 1.24
+// and 1.25 with GOEXPERIMENT=noswissmap) and DWARF: without it the global
+// main.chained has no type, and nothing in its map is typed.
+func chainedMap(c *Capture) bool {
+	var minor int
+	fmt.Sscanf(c.GoVersion, "go1.%d", &minor)
+	return c.Scenario == "large-maps" && hasDWARF(c) && (minor <= 23 || hasExperiment(c, "noswissmap"))
 }
 
 // Scenarios whose leak suspects include roots, which have paths (the
@@ -737,6 +747,52 @@ func checkHistogramArrays(c *Capture, t *truth.Truth) Result {
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return failf("%s", firstN(problems, 4))
+	}
+	return pass()
+}
+
+// The scenario's own walk of a classic map found a bucket that overflowed
+// into a bucket allocated on its own.  Only the overflow word of the
+// bucket before it, an unsafe.Pointer, leads there, so corescope types it
+// by that word's place in a bucket; the Blobs in it are typed only
+// through it.  Both must be typed, and as the truth says.
+func checkOverflowBucket(c *Capture, t *truth.Truth) Result {
+	if r := heapSkip(c); r != nil {
+		return *r
+	}
+	var objs []truth.Object
+	for _, o := range t.Objects {
+		if o.Kind == "map-bucket" || (o.Root.Name == "main.chained" && o.Kind == "struct") {
+			objs = append(objs, o)
+		}
+	}
+	if len(objs) == 0 {
+		return skipf("the truth plants no overflow bucket: written before the scenario planted one")
+	}
+	var args []string
+	for _, o := range objs {
+		args = append(args, o.Addr.String())
+	}
+	res, err := c.Corescope("show", args...).result()
+	if err != nil {
+		return failf("corescope show: %v", err)
+	}
+	got := ja(res, "addresses")
+	if len(got) != len(objs) {
+		return failf("show answered %d of %d addresses", len(got), len(objs))
+	}
+	var problems []string
+	for i, o := range objs {
+		typ, elem := js(got[i], "type"), js(got[i], "element_type")
+		if !jb(got[i], "live") {
+			problems = append(problems, fmt.Sprintf("%s: reported unreachable", o.ID))
+		}
+		if typ == "" || !typeMatches(o, typ, elem) {
+			problems = append(problems, fmt.Sprintf("%s at %s: type %q, truth %q", o.ID, o.Addr, typ, o.GoType))
+		}
+	}
+	if len(problems) > 0 {
+		return failf("%d of %d: %s", len(problems), len(objs), firstN(problems, 4))
 	}
 	return pass()
 }

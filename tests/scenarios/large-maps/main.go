@@ -9,6 +9,9 @@
 //	main.inline  map[int32]Small   small elems holding a pointer, inline
 //	main.growing map[int64]*Blob   a classic map caught in the middle of
 //	                               growing (old buckets not yet evacuated)
+//	main.chained map[int64]*Blob   classic maps only: a small map one of
+//	                               whose buckets overflowed into a bucket
+//	                               allocated on its own
 //
 // Every Blob is reachable only through its map (and, for byKey and byName,
 // through the indirect key or elem object); a few per map are planted in
@@ -66,12 +69,17 @@ var (
 	numGrowing = truth.Scaled(3000) // at least; classic maps go on to the next growth
 )
 
+// numChained entries fill 8 classic buckets (B = 3) to the load factor:
+// some bucket overflows in most maps.
+const numChained = 52
+
 var (
 	byID    map[int64]*Blob
 	byKey   map[BigKey]*Blob
 	byName  map[string]BigVal
 	inline  map[int32]Small
 	growing map[int64]*Blob
+	chained map[int64]*Blob
 )
 
 // fills numbers the blobs' fill patterns, so every planted buffer differs.
@@ -169,6 +177,42 @@ func fill() []plant {
 	return out
 }
 
+// fillChained builds main.chained again (each map hashes with a seed of
+// its own) until one of its buckets overflowed into a bucket allocated on
+// its own, and plants that bucket and the Blobs in it: corescope can type
+// the bucket only by the overflow word (an unsafe.Pointer) of the bucket
+// before it, and the Blobs only through it.  Classic maps only.
+//
+//go:noinline
+func fillChained(t *truth.Truth) []plant {
+	blobs := make([]*Blob, numChained)
+	for i := range blobs {
+		blobs[i] = newBlob()
+	}
+	for try := 0; try < 1000; try++ {
+		chained = make(map[int64]*Blob, numChained)
+		for i, b := range blobs {
+			chained[int64(i)*31+5] = b
+		}
+		ovf, keys, inOvf := classicOverflow(mapHeader(&chained))
+		if ovf == nil {
+			continue
+		}
+		t.Add(truth.Object{
+			ID: "overflow-bucket/main.chained", Addr: truth.Ptr(ovf), Size: 144, Kind: "map-bucket",
+			GoType: "map.bucket[int64]*main.Blob", Root: truth.Root{Kind: "global", Name: "main.chained"},
+			Note: fmt.Sprintf("allocated on its own after %d maps without one", try),
+		})
+		var out []plant
+		for i := range keys {
+			out = append(out, plant{"main.chained", fmt.Sprint(keys[i]), inOvf[i], "*main.Blob"})
+		}
+		return out
+	}
+	truth.Fatalf("main.chained: 1000 maps of %d entries and no bucket overflowed", numChained)
+	return nil
+}
+
 // mapHeader returns the map's header (a map value is a pointer to it).
 func mapHeader(m interface{}) unsafe.Pointer {
 	switch p := m.(type) {
@@ -190,6 +234,9 @@ func main() {
 	t := truth.New("large-maps")
 
 	plants := fill()
+	if classicMaps {
+		plants = append(plants, fillChained(t)...)
+	}
 
 	blobSz := uint64(unsafe.Sizeof(Blob{}))
 	for _, p := range plants {
@@ -222,6 +269,9 @@ func main() {
 		{"main.byName", "string", "main.BigVal", mapHeader(&byName), len(byName), false, true},
 		{"main.inline", "int32", "main.Small", mapHeader(&inline), len(inline), false, false},
 		{"main.growing", "int64", "*main.Blob", mapHeader(&growing), len(growing), false, false},
+	}
+	if classicMaps {
+		maps = append(maps, mapInfo{"main.chained", "int64", "*main.Blob", mapHeader(&chained), len(chained), false, false})
 	}
 	var summary []map[string]interface{}
 	for _, m := range maps {

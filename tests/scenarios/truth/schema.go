@@ -105,7 +105,7 @@ type Object struct {
 	GoType   string `json:"go_type"`
 	ElemType string `json:"elem_type,omitempty"`
 	// Kind is a coarse class: struct, backing-array, closure, map-header,
-	// weak-handle.
+	// map-bucket, weak-handle.
 	Kind string  `json:"kind,omitempty"`
 	Len  *uint64 `json:"len,omitempty"`
 	Cap  *uint64 `json:"cap,omitempty"`
