@@ -628,14 +628,40 @@ static void propose_share(struct share *s)
 	}
 }
 
+/* Ask for what committing s->v[i] will read at random.  A type proposal
+ * writes its target's record and bit.  A deferred word reads its target's
+ * bit, record, address and span (fits): the target is known only from
+ * the edge, so in three stages, as in visit_ahead. */
+static void commit_ahead(const struct typer *t, const struct share *s, size_t i)
+{
+	const struct rg_graph *g = t->g;
+	const struct hs_span *spans = hs_heap_spans(t->h);
+	if (i + 2 * RG_AHEAD < s->n && s->v[i + 2 * RG_AHEAD].kind == PROP_EDGE)
+		__builtin_prefetch(&g->edges[s->v[i + 2 * RG_AHEAD].y]);
+	if (i + RG_AHEAD < s->n) {
+		const struct proposal *p = &s->v[i + RG_AHEAD];
+		if (p->kind == PROP_TYPE) {
+			__builtin_prefetch(&t->typed[p->x / 64], 1);
+			__builtin_prefetch(&t->objs[p->x], 1);
+		} else if (p->kind == PROP_EDGE) {
+			uint32_t tgt = g->edges[p->y];
+			__builtin_prefetch(&t->typed[tgt / 64]);
+			__builtin_prefetch(&t->objs[tgt]);
+			if (t->addr)
+				__builtin_prefetch(&t->addr[tgt]);
+		}
+	}
+	if (i + RG_AHEAD / 2 < s->n && s->v[i + RG_AHEAD / 2].kind == PROP_EDGE) {
+		uint32_t tgt = g->edges[s->v[i + RG_AHEAD / 2].y];
+		__builtin_prefetch(&spans[t->objs[tgt].span]);
+	}
+}
+
 static void commit_share(struct typer *t, const struct share *s)
 {
 	struct visit_ctx c = { .obj = HS_NONE };
 	for (size_t i = 0; i < s->n; i++) {
-		if (i + RG_AHEAD < s->n && s->v[i + RG_AHEAD].kind == PROP_TYPE) {
-			__builtin_prefetch(&t->typed[s->v[i + RG_AHEAD].x / 64], 1);
-			__builtin_prefetch(&t->objs[s->v[i + RG_AHEAD].x], 1);
-		}
+		commit_ahead(t, s, i);
 		const struct proposal *p = &s->v[i];
 		if (p->kind == PROP_TYPE) {
 			if (!rg_bit(t->typed, p->x))
