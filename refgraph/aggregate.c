@@ -74,7 +74,7 @@ struct cs_error *rg_type_totals(const struct rg_graph *g, struct rg_type_total *
 	if (!err) {
 		cs_run_threads(np, totals_count, part);
 		/* an instance inside another of its type is not counted again */
-		err = rg_domtree_walk_split(g, totals_visit, ctx, np);
+		err = rg_domtree_walk_split(g, NULL, totals_visit, ctx, np);
 	}
 	struct rg_type_total *t = part[0].t;
 	for (unsigned k = 0; k < np; k++) {

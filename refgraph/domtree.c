@@ -239,6 +239,7 @@ void rg_domtree_runs(const struct rg_domtree *t, unsigned n, uint32_t *bound)
 struct walk_part {
 	const struct rg_graph *g;
 	const struct rg_domtree *t;
+	const struct rg_type_set *only;	/* or NULL: every object */
 	rg_walk_fn fn;
 	void *const *ctx;
 	const uint32_t *bound;	/* run k: tops [bound[k], bound[k + 1]) */
@@ -251,6 +252,7 @@ static void walk_run(void *arg, unsigned run)
 	const struct rg_domtree *t = w->t;
 	const struct hs_object *objs = hs_heap_objects(w->g->h);
 	const uint64_t *retained = w->g->retained;
+	const struct rg_type_set *only = w->only;
 	rg_walk_fn fn = w->fn;
 	void *ctx = w->ctx[run];
 	/* Open subtrees, innermost last.  As deep as the tree, which is
@@ -272,14 +274,25 @@ static void walk_run(void *arg, unsigned run)
 				fn(ctx, t->pre[open[sp].k], open[sp].type, open[sp].retained, owner,
 				   true);
 			}
-			/* the objects' records and retained sizes are read in
-			 * random order: ask for them a few steps ahead */
-			if (k + RG_AHEAD < kend) {
+			/* the objects' records (and, walking them all, their
+			 * retained sizes) are read in random order: ask for
+			 * them a few steps ahead */
+			if (!only && k + RG_AHEAD < kend) {
 				__builtin_prefetch(&objs[t->pre[k + RG_AHEAD]]);
 				__builtin_prefetch(&retained[t->pre[k + RG_AHEAD]]);
+			} else if (only) {	/* the type first, to see if it is wanted */
+				if (k + 2 * RG_AHEAD < kend)
+					__builtin_prefetch(&objs[t->pre[k + 2 * RG_AHEAD]]);
+				if (k + RG_AHEAD < kend) {
+					uint32_t x = t->pre[k + RG_AHEAD];
+					if (rg_type_set_has(only, objs[x].type))
+						__builtin_prefetch(&retained[x]);
+				}
 			}
-			uint32_t v = t->pre[k];
-			struct open o = { k, objs[v].type, retained[v] };
+			uint32_t v = t->pre[k], type = objs[v].type;
+			if (only && !rg_type_set_has(only, type))
+				continue;
+			struct open o = { k, type, retained[v] };
 			fn(ctx, v, o.type, o.retained, owner, false);
 			if (!CS_PUSH(open, sp, capopen, o)) {
 				free(open);
@@ -295,8 +308,8 @@ static void walk_run(void *arg, unsigned run)
 	free(open);
 }
 
-struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
-				       void *const *ctx, unsigned nctx)
+struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, const struct rg_type_set *only,
+				       rg_walk_fn fn, void *const *ctx, unsigned nctx)
 {
 	const struct rg_domtree *t;
 	struct cs_error *err = rg_domtree_get(g, &t);
@@ -309,15 +322,10 @@ struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
 	uint32_t bound[CS_MAX_THREADS + 1];
 	bool nomem[CS_MAX_THREADS] = { false };
 	rg_domtree_runs(t, nctx, bound);
-	struct walk_part w = { g, t, fn, ctx, bound, nomem };
+	struct walk_part w = { g, t, only, fn, ctx, bound, nomem };
 	cs_run_threads(nctx, walk_run, &w);
 	for (unsigned k = 0; k < nctx; k++)
 		if (nomem[k])
 			return &cs_error_nomem;
 	return NULL;
-}
-
-struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn, void *ctx)
-{
-	return rg_domtree_walk_split(g, fn, &ctx, 1);
 }

@@ -97,26 +97,39 @@ CS_PUBLIC uint32_t rg_root_group(const struct rg_graph *g, size_t r);
 /* Retained bytes of a root class / of everything (RG_NCLASSES). */
 CS_PUBLIC uint64_t rg_class_retained(const struct rg_graph *g, enum rg_root_class c);
 
-/* Visit every live object in dominator-tree order: fn(obj, type,
- * retained, owner, false) before the objects it dominates, fn(obj, type,
- * retained, owner, true) after them.  type is the object's type id,
- * retained its retained bytes (rg_retained); owner is the root group that
- * alone keeps the subtree alive, HS_NONE when several roots share it.
- * Siblings come in the order the dominators' depth-first search reached
- * them.  O(objects), iterative; it reads the tree's layout (8 bytes per
- * object, made with the dominators; given up for reverse edges when paths
- * are asked for, and made again) in order. */
+/* A set of type ids: bit id % 64 of bits[id / 64], for ids below n. */
+struct rg_type_set {
+	const uint64_t *bits;
+	uint32_t n;
+};
+
+static inline bool rg_type_set_has(const struct rg_type_set *s, uint32_t id)
+{
+	return id < s->n && (s->bits[id / 64] >> (id % 64) & 1);
+}
+
+/* Visit the live objects in dominator-tree order: fn(obj, type, retained,
+ * owner, false) before the objects it dominates, fn(obj, type, retained,
+ * owner, true) after them.  type is the object's type id, retained its
+ * retained bytes (rg_retained); owner is the root group that alone keeps
+ * the subtree alive, HS_NONE when several roots share it.  Siblings come
+ * in the order the dominators' depth-first search reached them.  With
+ * `only`, just the objects of those types are visited (and only their
+ * retained sizes read), still in that order; NULL visits all.
+ *
+ * The top-level subtrees, in walk order, are cut into nctx runs of about
+ * equal size, each walked by a thread of its own (at most CS_MAX_THREADS)
+ * that calls fn with ctx[k] only, so that fn needs no locks.  The caller
+ * merges the contexts; results that do not depend on the order of
+ * siblings come out the same as from one walk.  A subtree is never cut: a
+ * heap under a single object walks in one thread.  O(objects),
+ * iterative; it reads the tree's layout (8 bytes per object, made with
+ * the dominators; given up for reverse edges when paths are asked for,
+ * and made again) in order. */
 typedef void (*rg_walk_fn)(void *ctx, uint32_t obj, uint32_t type, uint64_t retained,
 			   uint32_t owner, bool exit);
-CS_PUBLIC struct cs_error *rg_domtree_walk(const struct rg_graph *g, rg_walk_fn fn,
-					   void *ctx) CS_MUST_CHECK;
-/* The same walk in up to nctx threads (at most CS_MAX_THREADS): the
- * top-level subtrees, in walk order, are cut into nctx runs of about equal
- * size, and run k calls fn with ctx[k] only, so that fn needs no locks.
- * The caller merges the contexts; results that do not depend on the order
- * of siblings come out the same as from one walk.  A subtree is never cut:
- * a heap under a single object walks in one thread. */
-CS_PUBLIC struct cs_error *rg_domtree_walk_split(const struct rg_graph *g, rg_walk_fn fn,
+CS_PUBLIC struct cs_error *rg_domtree_walk_split(const struct rg_graph *g,
+						 const struct rg_type_set *only, rg_walk_fn fn,
 						 void *const *ctx, unsigned nctx) CS_MUST_CHECK;
 /* The threads the graph was built to use (its jobs, capped by its size). */
 CS_PUBLIC unsigned rg_threads(const struct rg_graph *g);

@@ -164,14 +164,23 @@ static struct cs_error *type_walk_run(struct type_walk *w)
 		if (w->cand[k].total->type >= w->ntypes)
 			w->ntypes = w->cand[k].total->type + 1;
 	w->cand_of_type = calloc(w->ntypes + 1, sizeof(*w->cand_of_type));
-	if (!w->cand_of_type)
+	uint64_t *bits = calloc(w->ntypes / 64 + 1, sizeof(*bits));
+	if (!w->cand_of_type || !bits) {
+		free(bits);
 		return &cs_error_nomem;
+	}
 	for (size_t k = 0; k < w->ncand; k++) {
-		w->cand_of_type[w->cand[k].total->type] = (uint32_t)k + 1;
+		uint32_t type = w->cand[k].total->type;
+		w->cand_of_type[type] = (uint32_t)k + 1;
+		bits[type / 64] |= 1ull << (type % 64);
 		w->cand[k].example_g = HS_NONE;
 	}
-	if (!w->ncand)
+	/* the walk visits the candidates' instances only */
+	struct rg_type_set only = { bits, w->ntypes };
+	if (!w->ncand) {
+		free(bits);
 		return NULL;
+	}
 	/* one walk per thread, each on a share of the tree and a copy of the
 	 * candidates, merged into w's */
 	const struct rg_graph *g = w->s->graph;
@@ -190,7 +199,8 @@ static struct cs_error *type_walk_run(struct type_walk *w)
 		ctx[k] = &part[k];
 	}
 	if (!err)
-		err = rg_domtree_walk_split(g, type_visit, ctx, np);
+		err = rg_domtree_walk_split(g, &only, type_visit, ctx, np);
+	free(bits);
 	for (unsigned k = 1; k < np; k++) {
 		for (size_t i = 0; !err && i < w->ncand; i++) {
 			struct type_cand *c = &w->cand[i];
