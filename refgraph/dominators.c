@@ -84,13 +84,19 @@ struct lt {
 
 /* One pass over the successors of the reached nodes, for the counting
  * sort of gather_preds: count each edge from a later number at its
- * target, or fill it in.  By node id, so that the sources' edges are read
- * in order; the rest is random, asked for ahead in two stages: the
- * targets' numbers three RG_AHEAD edges ahead, then, one RG_AHEAD ahead,
- * the words this pass will update at those numbers. */
-static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
+ * target, or fill it in; only the edges into targets with node ids in
+ * [lo, hi), so that threads given disjoint ranges of targets write
+ * disjoint counters and lists, each in the order of the sources.  By
+ * node id, so that the sources' edges are read in order; the rest is
+ * random, asked for ahead in two stages: the targets' numbers three
+ * RG_AHEAD edges ahead, then, one RG_AHEAD ahead, the words this pass
+ * will update at those numbers. */
+static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill,
+		      uint32_t lo, uint32_t hi)
 {
 	uint32_t obj0 = rg_obj0(g);
+	/* whether node w is this pass's (as an unsigned range check) */
+#define MINE(w) ((uint32_t)(w) - lo < hi - lo)
 	for (uint32_t v = 0; v < n; v++) {
 		uint32_t k = t->dfn[v];
 		if (k == NONE)
@@ -100,9 +106,12 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 		for (uint32_t j = 0; j < sc.n; j++) {
 			if (v >= obj0) {
 				size_t ahead = g->first[v - obj0] + (size_t)j + RG_AHEAD;
-				if (ahead + 2 * RG_AHEAD < g->first[g->nobj])	/* stage 1 */
-					__builtin_prefetch(&t->dfn[g->edges[ahead + 2 * RG_AHEAD] + obj0]);
-				if (ahead < g->first[g->nobj]) {	/* stage 2 */
+				if (ahead + 2 * RG_AHEAD < g->first[g->nobj]) {	/* stage 1 */
+					uint32_t w = g->edges[ahead + 2 * RG_AHEAD] + obj0;
+					if (MINE(w))
+						__builtin_prefetch(&t->dfn[w]);
+				}
+				if (ahead < g->first[g->nobj] && MINE(g->edges[ahead] + obj0)) {	/* stage 2 */
 					uint32_t d = t->dfn[g->edges[ahead] + obj0];
 					if (d != NONE && fill) {
 						__builtin_prefetch(&t->pfirst[d + 1], 1);
@@ -112,7 +121,10 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 					}
 				}
 			}
-			uint32_t d = t->dfn[succ_at(&sc, obj0, j)];
+			uint32_t w = succ_at(&sc, obj0, j);
+			if (!MINE(w))
+				continue;
+			uint32_t d = t->dfn[w];
 			if (d == NONE || k == d)
 				continue;
 			if (k < d) {
@@ -125,6 +137,35 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 			}
 		}
 	}
+#undef MINE
+}
+
+/* A pass in threads, each over all the edges but for the targets of its
+ * share of the node ids: no two write the same counter, so none locks,
+ * and the result is the one-thread pass's. */
+struct pred_work {
+	const struct rg_domgraph *g;
+	struct lt *t;
+	size_t n;
+	unsigned np;
+	bool fill;
+};
+
+static void pred_thread(void *arg, unsigned k)
+{
+	const struct pred_work *w = arg;
+	pred_pass(w->g, w->t, w->n, w->fill, cs_share((uint32_t)w->n, k, w->np),
+		  cs_share((uint32_t)w->n, k + 1, w->np));
+}
+
+static void pred_passes(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
+{
+	struct pred_work w = { g, t, n, g->threads > 1 ? CS_MIN(g->threads, CS_MAX_THREADS) : 1,
+			       fill };
+	if (w.np == 1)
+		pred_pass(g, t, n, fill, 0, (uint32_t)n);
+	else
+		cs_run_threads(w.np, pred_thread, &w);
 }
 
 /* Predecessors in DFS-number space, by counting sort over the successors
@@ -139,7 +180,7 @@ static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, 
 {
 	memset(t->pfirst, 0, ((size_t)N + 2) * sizeof(uint32_t));
 	memset(t->minpred, 0xff, (size_t)N * sizeof(uint32_t));
-	pred_pass(g, t, n, false);
+	pred_passes(g, t, n, false);
 	/* One count per edge, each below 2^32; their sum might not be. */
 	uint64_t total = 0;
 	for (uint32_t k = 0; k < N; k++) {
@@ -153,7 +194,7 @@ static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, 
 	if (!t->preds)
 		return &cs_error_nomem;
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
-	pred_pass(g, t, n, true);
+	pred_passes(g, t, n, true);
 	return NULL;
 }
 

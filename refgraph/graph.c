@@ -625,6 +625,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 		.first = g->first, .edges = g->edges,
 		.class_first = g->class_first,
 		.group_first = g->group_first, .group_targets = g->group_targets,
+		.threads = rg_threads(g),
 	};
 	uint32_t obj0 = rg_obj0(&dg);
 	size_t total = (size_t)g->n + obj0;

@@ -22,6 +22,7 @@ struct rg_domgraph {
 	const uint32_t *class_first;		/* RG_NCLASSES + 1: group ranges */
 	const uint32_t *group_first;		/* ngroups + 1 into group_targets */
 	const uint32_t *group_targets;		/* object indexes */
+	unsigned threads;			/* for the predecessor passes; 0: one */
 };
 
 /* How many steps ahead the passes over tens of millions of objects ask

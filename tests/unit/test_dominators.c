@@ -130,6 +130,7 @@ static void dominators_match_definition(void)
 			.first = t.first, .edges = t.edges,
 			.class_first = t.class_first,
 			.group_first = t.group_first, .group_targets = t.group_targets,
+			.threads = 1 + (unsigned)iter % 3,	/* the predecessor passes split, or not */
 		};
 		struct cs_error *err = rg_dominators(&g, idom, order, &norder);
 		REQUIRE(!err, "rg_dominators: %s", err->message);
@@ -199,7 +200,7 @@ static void deep_list_is_iterative(void)
 	uint32_t gfirst[2] = { 0, 1 }, gt[1] = { 0 };
 	struct rg_domgraph g = { .nobj = n, .ngroups = 1, .first = first, .edges = edges,
 				 .class_first = class_first, .group_first = gfirst,
-				 .group_targets = gt };
+				 .group_targets = gt, .threads = 2 };
 	uint32_t o0 = rg_obj0(&g);
 	struct cs_error *err = rg_dominators(&g, idom, order, &norder);
 	REQUIRE(!err, "%s", err->message);
