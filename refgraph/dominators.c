@@ -69,7 +69,12 @@ struct lt {
 	uint32_t *dfn;		/* node id -> dfs number, NONE unvisited (DFS
 				 * and gathering predecessors only) */
 	uint32_t *vertex;	/* dfs number -> node id */
-	uint32_t *semi, *label, *ancestor, *idom;
+	uint32_t *semi, *ancestor, *idom;
+	uint32_t *best;		/* per linked number: the least semidominator
+				 * on its compressed path up the forest, the
+				 * semi[label[]] of Lengauer-Tarjan (only that
+				 * value is ever asked for, so it is kept
+				 * instead of the label) */
 	uint32_t *pfirst, *preds;	/* predecessors of k numbered above k:
 					 * preds[pfirst[k] .. pfirst[k + 1]);
 					 * pfirst is the semi array (below) */
@@ -201,7 +206,7 @@ static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, 
 /* Path compression without a stack: going up, each ancestor pointer of
  * the path is turned around to point at the node below it; coming back
  * down from the one nearest the forest root, each node takes the better
- * label of the node above and that node's ancestor, and the turned
+ * value of the node above and that node's ancestor, and the turned
  * pointer says where to go next. */
 static void compress(struct lt *t, uint32_t v)
 {
@@ -215,20 +220,20 @@ static void compress(struct lt *t, uint32_t v)
 	/* x is the node under the forest root; below the top of the path */
 	for (uint32_t above = x, cur = below; cur != NONE;) {
 		uint32_t next = t->ancestor[cur];
-		if (t->semi[t->label[above]] < t->semi[t->label[cur]])
-			t->label[cur] = t->label[above];
+		if (t->best[above] < t->best[cur])
+			t->best[cur] = t->best[above];
 		t->ancestor[cur] = t->ancestor[above];
 		above = cur;
 		cur = next;
 	}
 }
 
+/* The least semidominator on the path from the linked node v up to its
+ * forest root, v included and the root not. */
 static inline uint32_t eval(struct lt *t, uint32_t v)
 {
-	if (v < t->linked)
-		return v;	/* a forest root */
 	compress(t, v);
-	return t->label[v];
+	return t->best[v];
 }
 
 struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
@@ -242,7 +247,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	size_t n = (size_t)total;
 	/* Memory is the limit on big heaps: at most four arrays of n words
 	 * here at a time (the DFS stack and cursors make way for the
-	 * predecessors, the node-to-number map for semi and label), and the
+	 * predecessors, the node-to-number map for semi and best), and the
 	 * predecessors, one word per back or cross edge; two more are the
 	 * caller's. */
 	t.vertex = order_ret;
@@ -323,35 +328,33 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		goto out;
 	cs_big_free(t.dfn);
 	t.dfn = NULL;
-	t.label = cs_big_malloc(n, sizeof(uint32_t));
-	if (!t.label) {
+	t.best = cs_big_malloc(n, sizeof(uint32_t));
+	if (!t.best) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	t.linked = N;			/* nothing linked yet */
-
-	for (uint32_t k = 0; k < N; k++)
-		t.label[k] = k;
 	t.idom[0] = NONE;
 
-	/* Numbers above k are done and have their semidominator in semi;
-	 * those up to k are not linked yet, and eval would return them as
-	 * they are: of those predecessors only the least counts, minpred. */
+	/* Numbers above k are done and have their semidominator in semi,
+	 * and are linked; those up to k are not, and would stand for
+	 * themselves: of those predecessors only the least counts, minpred.
+	 * The list holds the ones above, linked: eval tells what they bring. */
 	for (uint32_t k = N - 1, end = t.pfirst[N]; k >= 1; k--) {
-		uint32_t start = t.pfirst[k], best = t.minpred[k];
+		uint32_t start = t.pfirst[k], sd = t.minpred[k];
 		for (uint32_t e = start; e < end; e++) {
 			if (e + RG_AHEAD < end) {	/* eval's first reads */
 				uint32_t p = t.preds[e + RG_AHEAD];
 				__builtin_prefetch(&t.ancestor[p]);
-				__builtin_prefetch(&t.label[p]);
+				__builtin_prefetch(&t.best[p]);
 			}
-			uint32_t u = eval(&t, t.preds[e]);
-			uint32_t su = u > k ? t.semi[u] : u;
-			if (su < best)
-				best = su;
+			uint32_t su = eval(&t, t.preds[e]);
+			if (su < sd)
+				sd = su;
 		}
 		end = start;
-		t.semi[k] = best;
+		t.semi[k] = sd;
+		t.best[k] = sd;	/* k alone on its path */
 		t.idom[k] = t.ancestor[k];	/* still the parent */
 		t.linked = k;	/* link(parent, k) */
 	}
@@ -381,7 +384,7 @@ out:
 	cs_big_free(t.dfn);
 	cs_big_free(t.preds);
 	cs_big_free(t.semi);
-	cs_big_free(t.label);
+	cs_big_free(t.best);
 	cs_big_free(t.ancestor);
 	cs_big_free(t.stack);
 	cs_big_free(t.cursor);
