@@ -83,6 +83,9 @@ struct lt {
 				 * until k's turn in the semidominator loop */
 	uint32_t linked;	/* the lowest number linked into the forest */
 	uint32_t *stack, *cursor;	/* DFS only */
+	uint64_t *inner;	/* DFS only: node ids with successors (root
+				 * nodes, objects with edges), so that telling
+				 * a leaf reads a bitmap, not the edge ranges */
 	uint64_t *mark;		/* DFS only: node ids visited (a bitmap small
 				 * enough to stay in cache) */
 };
@@ -258,12 +261,16 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	t.stack = cs_big_malloc_sparse(n, sizeof(uint32_t));
 	t.cursor = cs_big_malloc_sparse(n, sizeof(uint32_t));
 	t.mark = cs_big_calloc(n / 64 + 1, sizeof(uint64_t));
+	t.inner = cs_big_calloc(n / 64 + 1, sizeof(uint64_t));
 	struct cs_error *err = NULL;
-	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.mark) {
+	if (!t.dfn || !t.ancestor || !t.stack || !t.cursor || !t.mark || !t.inner) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	memset(t.dfn, 0xff, n * sizeof(uint32_t));
+	for (uint32_t v = 0; v < n; v++)
+		if (v < obj0 || g->first[v - obj0] != g->first[v - obj0 + 1])
+			t.inner[v / 64] |= 1ull << (v % 64);
 
 	/* Iterative DFS from the super-root, numbering in preorder. */
 	uint32_t N = 0, sp = 0;
@@ -288,12 +295,16 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			 * right after: ask for a later sibling's edge range,
 			 * and then for its edges, in two stages */
 			if (sc.list && k + RG_AHEAD < sc.n) {
-				uint32_t x = sc.list[k + RG_AHEAD];
-				__builtin_prefetch(&g->first[x]);
-				__builtin_prefetch(&t.dfn[x + obj0], 1);
+				uint32_t x = sc.list[k + RG_AHEAD] + obj0;
+				if (t.inner[x / 64] >> (x % 64) & 1)
+					__builtin_prefetch(&g->first[x - obj0]);
+				__builtin_prefetch(&t.dfn[x], 1);
 			}
-			if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges)
-				__builtin_prefetch(&g->edges[g->first[sc.list[k + RG_AHEAD / 2]]]);
+			if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges) {
+				uint32_t x = sc.list[k + RG_AHEAD / 2] + obj0;
+				if (t.inner[x / 64] >> (x % 64) & 1)
+					__builtin_prefetch(&g->edges[g->first[x - obj0]]);
+			}
 			t.mark[w / 64] |= 1ull << (w % 64);
 			t.dfn[w] = N;
 			t.vertex[N] = w;
@@ -301,7 +312,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			N++;
 			/* A leaf (half the objects of a heap) is its own
 			 * subtree: done with it here, not on the stack. */
-			if (w < obj0 || g->first[w - obj0] != g->first[w - obj0 + 1])
+			if (t.inner[w / 64] >> (w % 64) & 1)
 				break;
 		}
 		if (k == sc.n) {
@@ -316,8 +327,9 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	cs_big_free(t.cursor);	/* the DFS is done with them */
 	cs_big_free(t.stack);
 	cs_big_free(t.mark);
+	cs_big_free(t.inner);
 	t.cursor = t.stack = NULL;
-	t.mark = NULL;
+	t.mark = t.inner = NULL;
 	/* The predecessor offsets live in the semi array: the loop below
 	 * reads those of k just before it gives k its semidominator. */
 	t.semi = cs_big_malloc(n + 2, sizeof(uint32_t));
@@ -389,5 +401,6 @@ out:
 	cs_big_free(t.stack);
 	cs_big_free(t.cursor);
 	cs_big_free(t.mark);
+	cs_big_free(t.inner);
 	return err;
 }
