@@ -90,17 +90,41 @@ struct lt {
 				 * enough to stay in cache) */
 };
 
-/* One pass over the successors of the reached nodes, for the counting
- * sort of gather_preds: count each edge from a later number at its
- * target, or fill it in; only the edges into targets with node ids in
- * [lo, hi), so that threads given disjoint ranges of targets write
- * disjoint counters and lists, each in the order of the sources.  By
- * node id, so that the sources' edges are read in order; the rest is
- * random, asked for ahead in two stages: the targets' numbers three
- * RG_AHEAD edges ahead, then, one RG_AHEAD ahead, the words this pass
- * will update at those numbers. */
-static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill,
-		      uint32_t lo, uint32_t hi)
+/* Set bits of a bitmap of n words, in order: the next one's index, or
+ * SIZE_MAX past the last. */
+struct bit_iter {
+	const uint64_t *b;
+	size_t nw, w;
+	uint64_t cur;
+};
+
+static inline size_t bit_next(struct bit_iter *it)
+{
+	while (!it->cur) {
+		if (it->w + 1 >= it->nw)
+			return SIZE_MAX;
+		it->cur = it->b[++it->w];
+	}
+	size_t i = it->w * 64 + (unsigned)__builtin_ctzll(it->cur);
+	it->cur &= it->cur - 1;
+	return i;
+}
+
+/*
+ * The two passes of the counting sort of gather_preds, over the
+ * successors of the reached nodes, for the edges into targets with node
+ * ids in [lo, hi): threads given disjoint ranges of targets write
+ * disjoint counters and lists, each in the order of the sources.
+ *
+ * The first pass goes by node id, so that the sources' edges are read in
+ * order; the rest is random, asked for ahead in two stages: the targets'
+ * numbers three RG_AHEAD edges ahead, then, one RG_AHEAD ahead, the words
+ * the pass will update at those numbers.  It counts each edge from a
+ * later number at its target, keeps the least earlier one, and marks the
+ * object edges it counted in `upper` (a bit per edge, this range's own).
+ */
+static void count_pass(const struct rg_domgraph *g, struct lt *t, size_t n, uint32_t lo,
+		       uint32_t hi, uint64_t *upper)
 {
 	uint32_t obj0 = rg_obj0(g);
 	/* whether node w is this pass's (as an unsigned range check) */
@@ -111,9 +135,10 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 			continue;
 		struct succ sc = { 0 };
 		succs(g, obj0, v, &sc);
+		size_t e0 = v >= obj0 ? g->first[v - obj0] : 0;
 		for (uint32_t j = 0; j < sc.n; j++) {
 			if (v >= obj0) {
-				size_t ahead = g->first[v - obj0] + (size_t)j + RG_AHEAD;
+				size_t ahead = e0 + j + RG_AHEAD;
 				if (ahead + 2 * RG_AHEAD < g->first[g->nobj]) {	/* stage 1 */
 					uint32_t w = g->edges[ahead + 2 * RG_AHEAD] + obj0;
 					if (MINE(w))
@@ -121,9 +146,7 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 				}
 				if (ahead < g->first[g->nobj] && MINE(g->edges[ahead] + obj0)) {	/* stage 2 */
 					uint32_t d = t->dfn[g->edges[ahead] + obj0];
-					if (d != NONE && fill) {
-						__builtin_prefetch(&t->pfirst[d + 1], 1);
-					} else if (d != NONE) {
+					if (d != NONE) {
 						__builtin_prefetch(&t->minpred[d], 1);
 						__builtin_prefetch(&t->pfirst[d + 2], 1);
 					}
@@ -136,44 +159,84 @@ static void pred_pass(const struct rg_domgraph *g, struct lt *t, size_t n, bool 
 			if (d == NONE || k == d)
 				continue;
 			if (k < d) {
-				if (!fill && k < t->minpred[d])
+				if (k < t->minpred[d])
 					t->minpred[d] = k;
-			} else if (fill) {
-				t->preds[t->pfirst[d + 1]++] = k;
 			} else {
 				t->pfirst[d + 2]++;
+				if (v >= obj0)
+					upper[(e0 + j) / 64] |= 1ull << ((e0 + j) % 64);
 			}
 		}
 	}
 #undef MINE
 }
 
-/* A pass in threads, each over all the edges but for the targets of its
- * share of the node ids: no two write the same counter, so none locks,
- * and the result is the one-thread pass's. */
+/* The second pass fills the lists: the few edges of the root nodes as the
+ * first pass met them, then only the object edges it marked (about 40% of
+ * a heap's), through the bitmap, asking ahead as it does. */
+static void fill_pass(const struct rg_domgraph *g, struct lt *t, uint32_t lo, uint32_t hi,
+		      const uint64_t *upper)
+{
+	uint32_t obj0 = rg_obj0(g);
+	for (uint32_t v = 0; v < obj0; v++) {
+		uint32_t k = t->dfn[v];
+		if (k == NONE)
+			continue;
+		struct succ sc = { 0 };
+		succs(g, obj0, v, &sc);
+		for (uint32_t j = 0; j < sc.n; j++) {
+			uint32_t w = succ_at(&sc, obj0, j), d;
+			if (w - lo < hi - lo && (d = t->dfn[w]) != NONE && d < k)
+				t->preds[t->pfirst[d + 1]++] = k;
+		}
+	}
+	size_t nw = ((size_t)g->first[g->nobj] + 63) / 64;
+	if (!nw)
+		return;
+	struct bit_iter it = { upper, nw, 0, upper[0] };
+	struct bit_iter near = it, far = it;
+	size_t enear = 0, efar = 0;
+	for (int i = 0; i < RG_AHEAD && enear != SIZE_MAX; i++)
+		enear = bit_next(&near);
+	for (int i = 0; i < 2 * RG_AHEAD && efar != SIZE_MAX; i++)
+		efar = bit_next(&far);
+	uint32_t v = 0;		/* the source object of edge e */
+	for (size_t e; (e = bit_next(&it)) != SIZE_MAX;) {
+		if (efar != SIZE_MAX) {	/* the target's number */
+			__builtin_prefetch(&t->dfn[g->edges[efar] + obj0]);
+			efar = bit_next(&far);
+		}
+		if (enear != SIZE_MAX) {	/* the cursor it will move */
+			__builtin_prefetch(&t->pfirst[t->dfn[g->edges[enear] + obj0] + 1], 1);
+			enear = bit_next(&near);
+		}
+		while (g->first[v + 1] <= e)
+			v++;
+		uint32_t d = t->dfn[g->edges[e] + obj0];
+		t->preds[t->pfirst[d + 1]++] = t->dfn[v + obj0];
+	}
+}
+
+/* The passes in threads, each over all the edges but for the targets of
+ * its share of the node ids: no two write the same counter, so none
+ * locks, and the result is the one-thread passes'. */
 struct pred_work {
 	const struct rg_domgraph *g;
 	struct lt *t;
 	size_t n;
 	unsigned np;
 	bool fill;
+	uint64_t *upper[CS_MAX_THREADS];
 };
 
 static void pred_thread(void *arg, unsigned k)
 {
 	const struct pred_work *w = arg;
-	pred_pass(w->g, w->t, w->n, w->fill, cs_share((uint32_t)w->n, k, w->np),
-		  cs_share((uint32_t)w->n, k + 1, w->np));
-}
-
-static void pred_passes(const struct rg_domgraph *g, struct lt *t, size_t n, bool fill)
-{
-	struct pred_work w = { g, t, n, g->threads > 1 ? CS_MIN(g->threads, CS_MAX_THREADS) : 1,
-			       fill };
-	if (w.np == 1)
-		pred_pass(g, t, n, fill, 0, (uint32_t)n);
+	uint32_t lo = cs_share((uint32_t)w->n, k, w->np), hi = cs_share((uint32_t)w->n, k + 1, w->np);
+	if (w->fill)
+		fill_pass(w->g, w->t, lo, hi, w->upper[k]);
 	else
-		cs_run_threads(w.np, pred_thread, &w);
+		count_pass(w->g, w->t, w->n, lo, hi, w->upper[k]);
 }
 
 /* Predecessors in DFS-number space, by counting sort over the successors
@@ -186,24 +249,41 @@ static void pred_passes(const struct rg_domgraph *g, struct lt *t, size_t n, boo
 static struct cs_error *gather_preds(const struct rg_domgraph *g, struct lt *t, size_t n,
 				     uint32_t N)
 {
+	struct pred_work w = { g, t, n, g->threads > 1 ? CS_MIN(g->threads, CS_MAX_THREADS) : 1,
+			       false, { NULL } };
+	struct cs_error *err = NULL;
+	size_t nw = ((size_t)g->first[g->nobj] + 63) / 64 + 1;
+	for (unsigned k = 0; k < w.np; k++)
+		if (!(w.upper[k] = cs_big_calloc(nw, sizeof(uint64_t))))
+			err = &cs_error_nomem;
+	if (err)
+		goto out;
 	memset(t->pfirst, 0, ((size_t)N + 2) * sizeof(uint32_t));
 	memset(t->minpred, 0xff, (size_t)N * sizeof(uint32_t));
-	pred_passes(g, t, n, false);
+	cs_run_threads(w.np, pred_thread, &w);
 	/* One count per edge, each below 2^32; their sum might not be. */
 	uint64_t total = 0;
 	for (uint32_t k = 0; k < N; k++) {
 		total += t->pfirst[k + 2];
-		if (total >= NONE)
-			return cs_error_create(CS_ERR_UNSUPPORTED,
-					       "graph too large: more than 4 billion back edges");
+		if (total >= NONE) {
+			err = cs_error_create(CS_ERR_UNSUPPORTED,
+					      "graph too large: more than 4 billion back edges");
+			goto out;
+		}
 		t->pfirst[k + 2] = (uint32_t)total;
 	}
 	t->preds = cs_big_malloc((size_t)total + 1, sizeof(uint32_t));
-	if (!t->preds)
-		return &cs_error_nomem;
+	if (!t->preds) {
+		err = &cs_error_nomem;
+		goto out;
+	}
 	/* pfirst[d + 1] is the fill cursor of d; it ends where d + 1 starts */
-	pred_passes(g, t, n, true);
-	return NULL;
+	w.fill = true;
+	cs_run_threads(w.np, pred_thread, &w);
+out:
+	for (unsigned k = 0; k < w.np; k++)
+		cs_big_free(w.upper[k]);
+	return err;
 }
 
 /* Path compression without a stack: going up, each ancestor pointer of
