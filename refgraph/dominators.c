@@ -164,7 +164,7 @@ static void count_pass(const struct rg_domgraph *g, struct lt *t, size_t n, uint
 			} else {
 				t->pfirst[d + 2]++;
 				if (v >= obj0)
-					upper[(e0 + j) / 64] |= 1ull << ((e0 + j) % 64);
+					rg_setbit(upper, (uint32_t)(e0 + j));
 			}
 		}
 	}
@@ -350,7 +350,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 	memset(t.dfn, 0xff, n * sizeof(uint32_t));
 	for (uint32_t v = 0; v < n; v++)
 		if (v < obj0 || g->first[v - obj0] != g->first[v - obj0 + 1])
-			t.inner[v / 64] |= 1ull << (v % 64);
+			rg_setbit(t.inner, v);
 
 	/* Iterative DFS from the super-root, numbering in preorder. */
 	uint32_t N = 0, sp = 0;
@@ -368,7 +368,7 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		succs(g, obj0, v, &sc);
 		for (; k < sc.n; k++) {
 			w = succ_at(&sc, obj0, k);
-			if (t.mark[w / 64] >> (w % 64) & 1)
+			if (rg_bit(t.mark, w))
 				continue;
 			/* w's subtree comes first, but its siblings are often
 			 * leaves (a slice's elements, a map's strings) visited
@@ -376,23 +376,23 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			 * and then for its edges, in two stages */
 			if (sc.list && k + RG_AHEAD < sc.n) {
 				uint32_t x = sc.list[k + RG_AHEAD] + obj0;
-				if (t.inner[x / 64] >> (x % 64) & 1)
+				if (rg_bit(t.inner, x))
 					__builtin_prefetch(&g->first[x - obj0]);
 				__builtin_prefetch(&t.dfn[x], 1);
 			}
 			if (sc.list && k + RG_AHEAD / 2 < sc.n && g->edges) {
 				uint32_t x = sc.list[k + RG_AHEAD / 2] + obj0;
-				if (t.inner[x / 64] >> (x % 64) & 1)
+				if (rg_bit(t.inner, x))
 					__builtin_prefetch(&g->edges[g->first[x - obj0]]);
 			}
-			t.mark[w / 64] |= 1ull << (w % 64);
+			rg_setbit(t.mark, w);
 			t.dfn[w] = N;
 			t.vertex[N] = w;
 			t.ancestor[N] = parent;
 			N++;
 			/* A leaf (half the objects of a heap) is its own
 			 * subtree: done with it here, not on the stack. */
-			if (t.inner[w / 64] >> (w % 64) & 1)
+			if (rg_bit(t.inner, w))
 				break;
 		}
 		if (k == sc.n) {
