@@ -459,18 +459,6 @@ struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 		t.idom[k] = x;
 	}
 
-	/* From DFS numbers to node ids, in place: idom by number goes to
-	 * semi (free now), then idom_ret is filled by node id. */
-	memcpy(t.semi, t.idom, N * sizeof(uint32_t));
-	for (size_t v = 0; v < n; v++)
-		idom_ret[v] = NONE;
-	for (uint32_t k = 1; k < N; k++) {
-		if (k + RG_AHEAD < N) {	/* both ends are random */
-			__builtin_prefetch(&t.vertex[t.semi[k + RG_AHEAD]]);
-			__builtin_prefetch(&idom_ret[t.vertex[k + RG_AHEAD]], 1);
-		}
-		idom_ret[t.vertex[k]] = t.vertex[t.semi[k]];
-	}
 	*norder_ret = N;
 out:
 	cs_big_free(t.dfn);

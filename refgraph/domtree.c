@@ -80,50 +80,57 @@ fail:
 	return NULL;
 }
 
-/* Two passes over the order, with one array by object besides the result:
+/* Two passes over the input, with one array by key besides the result:
  * subtree sizes bottom-up; then, top-down, each object takes its place at
  * its dominator's cursor, which moves on by the object's size, and the
  * object's size becomes its own cursor.  Subtrees under root nodes (tops)
- * follow one another from position 0. */
-static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, uint32_t *order,
-			      uint32_t norder)
+ * follow one another from position 0.  Without in->order (the keys are
+ * the entries' positions) only the dominator's entry is read at random;
+ * with it, the entry's too. */
+static struct cs_error *build(struct rg_domtree *t, const struct rg_layout_in *in)
 {
-	const uint32_t *idom = g->idom;
-	uint32_t *cur = cs_big_malloc((size_t)g->n + 1, sizeof(*cur));
-	t->pre = cs_big_malloc((size_t)norder + 1, sizeof(*t->pre));
-	t->pre_end = cs_big_malloc((size_t)norder + 1, sizeof(*t->pre_end));
+	const uint32_t *order = in->order, *parent = in->parent, *object = in->object;
+	uint32_t n = in->n;
+	uint32_t *cur = cs_big_malloc((size_t)in->nkeys + 1, sizeof(*cur));
+	t->pre = cs_big_malloc((size_t)n + 1, sizeof(*t->pre));
+	t->pre_end = cs_big_malloc((size_t)n + 1, sizeof(*t->pre_end));
 	size_t captops = 0;
 	if (!cur || !t->pre || !t->pre_end)
 		goto nomem;
-	/* Every live object's subtree holds itself; the others' entries are
+	/* Every entry's subtree holds itself; keys not in the input are
 	 * never read (a live object's dominator is live), so all of them
 	 * start at 1, in order, rather than by order, at random. */
-	for (uint32_t i = 0; i < g->n; i++)
+	for (uint32_t i = 0; i < in->nkeys; i++)
 		cur[i] = 1;
-	/* Random reads by object: asked for ahead, the dominator's entry
-	 * once the object's idom has arrived. */
-	for (uint32_t k = norder; k-- > 0;) {
-		if (k >= 2 * RG_AHEAD) {
-			uint32_t far = order[k - 2 * RG_AHEAD], near = idom[order[k - RG_AHEAD]];
-			__builtin_prefetch(&idom[far]);
+	/* Random reads, asked for ahead: with an order, the entry's parent
+	 * and cursor, then the dominator's cursor once the parent has
+	 * arrived; without, the dominator's cursor. */
+	for (uint32_t k = n; k-- > 0;) {
+		if (order && k >= 2 * RG_AHEAD) {
+			uint32_t far = order[k - 2 * RG_AHEAD], near = parent[order[k - RG_AHEAD]];
+			__builtin_prefetch(&parent[far]);
 			__builtin_prefetch(&cur[far]);
 			if (RG_IS_OBJECT(near))
 				__builtin_prefetch(&cur[near]);
+		} else if (!order && k >= RG_AHEAD && RG_IS_OBJECT(parent[k - RG_AHEAD])) {
+			__builtin_prefetch(&cur[parent[k - RG_AHEAD]]);
 		}
-		uint32_t v = order[k], d = idom[v];
+		uint32_t v = order ? order[k] : k, d = parent[v];
 		if (RG_IS_OBJECT(d))
 			cur[d] += cur[v];
 	}
 	uint32_t top_end = 0;
-	for (uint32_t k = 0; k < norder; k++) {
-		if (k + 2 * RG_AHEAD < norder) {
-			uint32_t far = order[k + 2 * RG_AHEAD], near = idom[order[k + RG_AHEAD]];
-			__builtin_prefetch(&idom[far]);
+	for (uint32_t k = 0; k < n; k++) {
+		if (order && k + 2 * RG_AHEAD < n) {
+			uint32_t far = order[k + 2 * RG_AHEAD], near = parent[order[k + RG_AHEAD]];
+			__builtin_prefetch(&parent[far]);
 			__builtin_prefetch(&cur[far]);
 			if (RG_IS_OBJECT(near))
 				__builtin_prefetch(&cur[near]);
+		} else if (!order && k + RG_AHEAD < n && RG_IS_OBJECT(parent[k + RG_AHEAD])) {
+			__builtin_prefetch(&cur[parent[k + RG_AHEAD]]);
 		}
-		uint32_t v = order[k], d = idom[v], size = cur[v], p;
+		uint32_t v = order ? order[k] : k, d = parent[v], size = cur[v], p;
 		if (RG_IS_OBJECT(d)) {
 			p = cur[d];
 			cur[d] += size;
@@ -134,22 +141,21 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 			p = top_end;
 			top_end += size;
 		}
-		t->pre[p] = v;
+		t->pre[p] = object ? object[v] : v;
 		t->pre_end[p] = p + size;
 		cur[v] = p + 1;
 	}
 	cs_big_free(cur);
-	cs_big_free(order);
-	t->npre = norder;
+	t->npre = n;
 	/* The subtrees of each group, by counting sort over tops. */
-	t->gfirst = cs_big_calloc((size_t)g->ngroups + 2, sizeof(*t->gfirst));
+	t->gfirst = cs_big_calloc((size_t)in->ngroups + 2, sizeof(*t->gfirst));
 	t->gtops = cs_big_malloc((size_t)t->ntops + 1, sizeof(*t->gtops));
 	if (!t->gfirst || !t->gtops)
 		return &cs_error_nomem;
 	for (uint32_t i = 0; i < t->ntops; i++)
 		if (t->tops[i].owner != HS_NONE)
 			t->gfirst[t->tops[i].owner + 2]++;
-	for (uint32_t gr = 0; gr < g->ngroups; gr++)
+	for (uint32_t gr = 0; gr < in->ngroups; gr++)
 		t->gfirst[gr + 2] += t->gfirst[gr + 1];
 	for (uint32_t i = 0; i < t->ntops; i++)
 		if (t->tops[i].owner != HS_NONE)
@@ -157,15 +163,14 @@ static struct cs_error *build(const struct rg_graph *g, struct rg_domtree *t, ui
 	return NULL;
 nomem:
 	cs_big_free(cur);
-	cs_big_free(order);
 	return &cs_error_nomem;
 }
 
-struct cs_error *rg_domtree_build(const struct rg_graph *g, uint32_t *order, uint32_t norder)
+struct cs_error *rg_domtree_build(const struct rg_graph *g, const struct rg_layout_in *in)
 {
 	struct rg_domtree *t = g->domtree;
 	rg_domtree_free(t);
-	struct cs_error *err = build(g, t, order, norder);
+	struct cs_error *err = build(t, in);
 	if (err) {
 		rg_domtree_free(t);
 		return err;
@@ -181,7 +186,9 @@ struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtre
 		return &cs_error_nomem;	/* the graph could not allocate it */
 	if (!t->built) {
 		uint32_t norder = 0, *order = order_by_depth(g, &norder);
-		struct cs_error *err = order ? rg_domtree_build(g, order, norder) : &cs_error_nomem;
+		struct rg_layout_in in = { norder, g->n, g->ngroups, order, g->idom, NULL };
+		struct cs_error *err = order ? rg_domtree_build(g, &in) : &cs_error_nomem;
+		cs_big_free(order);
 		if (err)
 			return err;
 	}

@@ -527,6 +527,21 @@ static uint32_t root_node(uint32_t id)
 				   : RG_GROUP_NODE(id - 1 - RG_NCLASSES);
 }
 
+/* The index of DFS number d in the root nodes' numbers (rnum, n of them,
+ * increasing), where it is. */
+static uint32_t number_rank(const uint32_t *rnum, uint32_t n, uint32_t d)
+{
+	uint32_t lo = 0, hi = n;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (rnum[mid] <= d)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static uint32_t root_node_id(uint32_t node)
 {
 	return RG_IS_GROUP(node)   ? 1 + RG_NCLASSES + (node - RG_GROUP_NODE(0))
@@ -648,41 +663,86 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	/* The root nodes (super-root, classes, groups) in preorder, with
 	 * their immediate dominators: few, kept apart and summed last. */
 	uint32_t *rorder = cs_big_malloc(obj0, sizeof(*rorder));
+	uint32_t *rnum = cs_big_malloc(obj0, sizeof(*rnum));
 	uint32_t *ridom = cs_big_malloc(obj0, sizeof(*ridom));
 	uint64_t *ret = cs_big_calloc(obj0, sizeof(*ret));
 	g->group_retained = cs_big_malloc(g->ngroups, sizeof(*g->group_retained));
-	if (!rorder || !ridom || !ret || !g->group_retained) {
+	size_t nwords = (size_t)norder / 64 + 1;
+	uint64_t *isobj = cs_big_calloc(nwords, sizeof(*isobj));
+	uint32_t *rank = cs_big_malloc(nwords, sizeof(*rank));
+	if (!rorder || !rnum || !ridom || !ret || !g->group_retained || !isobj || !rank) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	uint32_t nroot = 0, nlive = 0;
-	for (uint32_t k = 0; k < norder; k++)
-		if (order[k] < obj0)
-			rorder[nroot++] = order[k];
-	memcpy(ridom, idom, obj0 * sizeof(*ridom));
-	/* Everything the DFS reached from the super-root is live: it has an
-	 * immediate dominator.  Objects' entries move down by obj0, in place,
-	 * in node ids. */
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint32_t d = idom[i + obj0];
-		if (d != UINT32_MAX)
-			rg_setbit(g->live, i);
-		idom[i] = d == UINT32_MAX ? HS_NONE : d >= obj0 ? d - obj0 : root_node(d);
+	for (uint32_t v = 0; v < obj0; v++)
+		ridom[v] = UINT32_MAX;
+	/* The layout's input (rg_layout_in) from the dominators' numbers,
+	 * in place: each live object's entry moves down to its position
+	 * among them (at most its number), its dominator's number becomes
+	 * that position, or the root node.  A number's position is its rank
+	 * in a bitmap of the objects' numbers, complete below the number at
+	 * hand; read at random, but small. */
+	for (uint32_t k = 0; k < norder; k++) {
+		if (k + RG_AHEAD < norder && idom[k + RG_AHEAD] != UINT32_MAX) {
+			__builtin_prefetch(&isobj[idom[k + RG_AHEAD] / 64]);
+			__builtin_prefetch(&rank[idom[k + RG_AHEAD] / 64]);
+		}
+		if (k % 64 == 0)
+			rank[k / 64] = nlive;
+		uint32_t v = order[k], d = idom[k];
+		if (v < obj0) {
+			rnum[nroot] = k;
+			rorder[nroot++] = v;
+			if (k)	/* (the super-root, number 0, has no idom) */
+				ridom[v] = rorder[number_rank(rnum, nroot, d)];
+			continue;
+		}
+		uint32_t par = rg_bit(isobj, d)
+				       ? rank[d / 64] + cs_popcount64(isobj[d / 64] & ((1ull << (d % 64)) - 1))
+				       : root_node(rorder[number_rank(rnum, nroot, d)]);
+		rg_setbit(isobj, k);
+		idom[nlive] = par;
+		order[nlive++] = v - obj0;
 	}
-	g->idom = idom;
-	idom = NULL;
-	/* The live objects in preorder: the tree's layout starts from them,
-	 * now, while the memory the retained sizes will take is free. */
-	for (uint32_t k = 0; k < norder; k++)
-		if (order[k] >= obj0)
-			order[nlive++] = order[k] - obj0;
-	err = rg_domtree_build(g, order, nlive);
-	order = NULL;	/* the layout consumed it */
-	g->retained = err ? NULL : cs_big_malloc(g->n, sizeof(*g->retained));
-	if (!err && !g->retained)
-		err = &cs_error_nomem;
+	cs_big_free(isobj);
+	cs_big_free(rank);
+	isobj = NULL;
+	rank = NULL;
+	/* The tree's layout, now, while the memory the retained sizes will
+	 * take is free. */
+	struct rg_layout_in in = { nlive, nlive, g->ngroups, NULL, idom, order };
+	err = rg_domtree_build(g, &in);
 	if (err)
 		goto out;
+	/* Immediate dominators by object id; the live objects are those the
+	 * DFS reached. */
+	g->idom = cs_big_malloc(g->n, sizeof(*g->idom));
+	if (!g->idom) {
+		err = &cs_error_nomem;
+		goto out;
+	}
+	memset(g->idom, 0xff, (size_t)g->n * sizeof(*g->idom));	/* HS_NONE */
+	for (uint32_t c = 0; c < nlive; c++) {
+		if (c + RG_AHEAD < nlive) {	/* both ends are random */
+			uint32_t x = order[c + RG_AHEAD], p = idom[c + RG_AHEAD];
+			__builtin_prefetch(&g->idom[x], 1);
+			__builtin_prefetch(&g->live[x / 64], 1);
+			if (RG_IS_OBJECT(p))
+				__builtin_prefetch(&order[p]);
+		}
+		uint32_t obj = order[c], par = idom[c];
+		g->idom[obj] = RG_IS_OBJECT(par) ? order[par] : par;
+		rg_setbit(g->live, obj);
+	}
+	cs_big_free(idom);
+	cs_big_free(order);
+	idom = order = NULL;
+	g->retained = cs_big_malloc(g->n, sizeof(*g->retained));
+	if (!g->retained) {
+		err = &cs_error_nomem;
+		goto out;
+	}
 	err = retained_sums(g, ret, obj0);
 	if (err)
 		goto out;
@@ -699,7 +759,10 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 out:
 	cs_big_free(idom);
 	cs_big_free(order);
+	cs_big_free(isobj);
+	cs_big_free(rank);
 	cs_big_free(rorder);
+	cs_big_free(rnum);
 	cs_big_free(ridom);
 	cs_big_free(ret);
 	return err;

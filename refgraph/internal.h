@@ -42,13 +42,15 @@ static inline uint32_t rg_obj0(const struct rg_domgraph *g)
 }
 
 /*
- * Immediate dominators over g (Semi-NCA).  idom_ret[v] for every node id
- * v (size rg_obj0(g) + nobj): the immediate dominator's node id, or
- * UINT32_MAX for unreachable nodes and for the super-root.  order_ret
- * (same size) gets the reachable node ids in DFS preorder; *norder_ret
- * their count.  Both arrays also serve as working space, so that big
- * heaps need at most four more words per node.  Iterative throughout: a
- * linked list of a million nodes is a path a million deep.
+ * Immediate dominators over g (Semi-NCA), by DFS number: order_ret (size
+ * rg_obj0(g) + nobj) gets the reachable node ids in DFS preorder, their
+ * count in *norder_ret; idom_ret[k] (same size) the DFS number of the
+ * immediate dominator of the node numbered k, for 0 < k < *norder_ret
+ * (the super-root is number 0).  Left by number, as the tree's layout
+ * reads them (numbers go in order, node ids at random).  Both arrays also
+ * serve as working space, so that big heaps need at most four more words
+ * per node.  Iterative throughout: a linked list of a million nodes is a
+ * path a million deep.
  */
 struct cs_error *rg_dominators(const struct rg_domgraph *g, uint32_t *idom_ret,
 			       uint32_t *order_ret, uint32_t *norder_ret);
@@ -132,10 +134,19 @@ struct rg_reverse {
  * dominator tree's layout (rg_domtree_release). */
 struct cs_error *rg_reverse_get(const struct rg_graph *g, const struct rg_reverse **ret);
 
-/* Lay the dominator tree out from g->idom and the live objects in an
- * order that puts each after its immediate dominator (order, norder: the
- * dominators' DFS preorder); order is freed.  Siblings come in that order. */
-struct cs_error *rg_domtree_build(const struct rg_graph *g, uint32_t *order, uint32_t norder);
+/* What the tree's layout is made from: n entries, each after its
+ * immediate dominator; entry k has the key order[k] (or k, without
+ * order), keys below nkeys.  parent[key] is the key of its dominator's
+ * entry, or the root node that dominates it (!RG_IS_OBJECT); object[key]
+ * its object id (or the key, without object).  Siblings come in entry
+ * order.  From the dominators: keys are the live objects' positions in
+ * the DFS preorder, and parents by position.  Laid out again (released):
+ * keys are object ids, the order by depth, and parents g->idom. */
+struct rg_layout_in {
+	uint32_t n, nkeys, ngroups;
+	const uint32_t *order, *parent, *object;
+};
+struct cs_error *rg_domtree_build(const struct rg_graph *g, const struct rg_layout_in *in);
 /* The graph's dominator tree; laid out again if it was released. */
 struct cs_error *rg_domtree_get(const struct rg_graph *g, const struct rg_domtree **ret);
 void rg_domtree_free(struct rg_domtree *t);

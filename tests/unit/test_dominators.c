@@ -35,6 +35,22 @@ static uint32_t obj0(const struct testgraph *t)
 	return 1 + RG_NCLASSES + t->ngroups;
 }
 
+/* rg_dominators, its idoms by DFS number turned into node ids: idom[v]
+ * is the node id of v's immediate dominator, UINT32_MAX for the
+ * super-root and unreachable nodes.  num: scratch of the same size. */
+static struct cs_error *dominators_by_node(const struct rg_domgraph *g, uint32_t *idom,
+					   uint32_t *order, uint32_t *norder, uint32_t *num)
+{
+	struct cs_error *err = rg_dominators(g, num, order, norder);
+	if (err)
+		return err;
+	for (uint32_t v = 0; v < rg_obj0(g) + g->nobj; v++)
+		idom[v] = UINT32_MAX;
+	for (uint32_t k = 1; k < *norder; k++)
+		idom[order[k]] = order[num[k]];
+	return NULL;
+}
+
 /* Successors of node v (node ids) into out, by the definition of the
  * node kinds, independently of the implementation's accessors. */
 static uint32_t node_succs(const struct testgraph *t, uint32_t v, uint32_t *out)
@@ -120,7 +136,7 @@ static void dominators_match_definition(void)
 {
 	struct rng r = { 12345 };
 	static struct testgraph t;
-	uint32_t idom[MAXNODES], order[MAXNODES], norder;
+	uint32_t idom[MAXNODES], order[MAXNODES], num[MAXNODES], norder;
 	bool base[MAXNODES], without[MAXNODES];
 	int graphs = 0;
 	for (int iter = 0; iter < 2000; iter++) {
@@ -132,7 +148,7 @@ static void dominators_match_definition(void)
 			.group_first = t.group_first, .group_targets = t.group_targets,
 			.threads = 1 + (unsigned)iter % 3,	/* the predecessor passes split, or not */
 		};
-		struct cs_error *err = rg_dominators(&g, idom, order, &norder);
+		struct cs_error *err = dominators_by_node(&g, idom, order, &norder, num);
 		REQUIRE(!err, "rg_dominators: %s", err->message);
 		graphs++;
 		uint32_t total = t.nobj + obj0(&t);
@@ -184,8 +200,9 @@ static void deep_list_is_iterative(void)
 	uint32_t *edges = malloc(2 * (size_t)n * sizeof(uint32_t));
 	uint32_t *idom = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
 	uint32_t *order = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
+	uint32_t *num = malloc((n + 1 + RG_NCLASSES + 1) * sizeof(uint32_t));
 	uint32_t norder = 0;
-	REQUIRE(first && edges && idom && order, "malloc");
+	REQUIRE(first && edges && idom && order && num, "malloc");
 	uint32_t ne = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		first[i] = ne;
@@ -202,7 +219,7 @@ static void deep_list_is_iterative(void)
 				 .class_first = class_first, .group_first = gfirst,
 				 .group_targets = gt, .threads = 2 };
 	uint32_t o0 = rg_obj0(&g);
-	struct cs_error *err = rg_dominators(&g, idom, order, &norder);
+	struct cs_error *err = dominators_by_node(&g, idom, order, &norder, num);
 	REQUIRE(!err, "%s", err->message);
 	uint32_t bad = 0;
 	for (uint32_t i = 1; i < n; i++)
@@ -214,6 +231,7 @@ static void deep_list_is_iterative(void)
 	free(edges);
 	free(idom);
 	free(order);
+	free(num);
 }
 
 /* Shortest distance (edges) from group gr's targets to object v, or from
@@ -257,7 +275,7 @@ static void paths_are_shortest(void)
 {
 	struct rng r = { 777 };
 	static struct testgraph t;
-	uint32_t idom[MAXNODES], order[MAXNODES], norder, oidom[MAXN];
+	uint32_t idom[MAXNODES], order[MAXNODES], num[MAXNODES], norder, oidom[MAXN];
 	static struct rg_group groups[MAXG];
 	static uint64_t pairs[MAXG * 4];
 	static uint32_t root_group[MAXG * 4], root_target[MAXG * 4];
@@ -270,7 +288,7 @@ static void paths_are_shortest(void)
 			.class_first = t.class_first,
 			.group_first = t.group_first, .group_targets = t.group_targets,
 		};
-		struct cs_error *err = rg_dominators(&dg, idom, order, &norder);
+		struct cs_error *err = dominators_by_node(&dg, idom, order, &norder, num);
 		REQUIRE(!err, "rg_dominators: %s", err->message);
 		/* the graph as rg_graph_build leaves it: idoms by object, the
 		 * root nodes named as refgraph.h says */
