@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -254,6 +255,12 @@ func runSize(size, dir, cs string) *SizeResult {
 		if out, err := exec.Command("zstd", "-q", "-d", "--no-sparse", "-f", zst, "-o", plain).CombinedOutput(); err != nil {
 			die("%s: zstd: %v: %s", size, err, out)
 		}
+		// The kernel writes the new file's gigabytes back to disk for
+		// seconds after zstd exits: wait for that here, so that it does
+		// not share the machine with the first measurements.
+		t0 := time.Now()
+		syscall.Sync()
+		logf("%s: sync took %.1fs", size, time.Since(t0).Seconds())
 	}
 	if !*keepPlain {
 		defer os.Remove(plain)
