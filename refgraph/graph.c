@@ -527,19 +527,17 @@ static uint32_t root_node(uint32_t id)
 				   : RG_GROUP_NODE(id - 1 - RG_NCLASSES);
 }
 
-/* The index of DFS number d in the root nodes' numbers (rnum, n of them,
- * increasing), where it is. */
-static uint32_t number_rank(const uint32_t *rnum, uint32_t n, uint32_t d)
+/* A root node reached by the dominators' DFS: its number and node id. */
+struct root_num {
+	uint64_t num;
+	uint32_t node;
+};
+
+/* The node id of the root node numbered d, among the n in roots (by
+ * number). */
+static uint32_t root_numbered(const struct root_num *roots, uint32_t n, uint32_t d)
 {
-	uint32_t lo = 0, hi = n;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (rnum[mid] <= d)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return roots[CS_COUNT_AT_MOST(roots, n, num, d) - 1].node;
 }
 
 static uint32_t root_node_id(uint32_t node)
@@ -662,21 +660,19 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	}
 	/* The root nodes (super-root, classes, groups) in preorder, with
 	 * their immediate dominators: few, kept apart and summed last. */
-	uint32_t *rorder = cs_big_malloc(obj0, sizeof(*rorder));
-	uint32_t *rnum = cs_big_malloc(obj0, sizeof(*rnum));
+	struct root_num *rorder = cs_big_malloc(obj0, sizeof(*rorder));
 	uint32_t *ridom = cs_big_malloc(obj0, sizeof(*ridom));
 	uint64_t *ret = cs_big_calloc(obj0, sizeof(*ret));
 	g->group_retained = cs_big_malloc(g->ngroups, sizeof(*g->group_retained));
 	size_t nwords = (size_t)norder / 64 + 1;
 	uint64_t *isobj = cs_big_calloc(nwords, sizeof(*isobj));
 	uint32_t *rank = cs_big_malloc(nwords, sizeof(*rank));
-	if (!rorder || !rnum || !ridom || !ret || !g->group_retained || !isobj || !rank) {
+	if (!rorder || !ridom || !ret || !g->group_retained || !isobj || !rank) {
 		err = &cs_error_nomem;
 		goto out;
 	}
 	uint32_t nroot = 0, nlive = 0;
-	for (uint32_t v = 0; v < obj0; v++)
-		ridom[v] = UINT32_MAX;
+	memset(ridom, 0xff, obj0 * sizeof(*ridom));	/* unreached */
 	/* The layout's input (rg_layout_in) from the dominators' numbers,
 	 * in place: each live object's entry moves down to its position
 	 * among them (at most its number), its dominator's number becomes
@@ -692,15 +688,14 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 			rank[k / 64] = nlive;
 		uint32_t v = order[k], d = idom[k];
 		if (v < obj0) {
-			rnum[nroot] = k;
-			rorder[nroot++] = v;
+			rorder[nroot++] = (struct root_num){ k, v };
 			if (k)	/* (the super-root, number 0, has no idom) */
-				ridom[v] = rorder[number_rank(rnum, nroot, d)];
+				ridom[v] = root_numbered(rorder, nroot, d);
 			continue;
 		}
 		uint32_t par = rg_bit(isobj, d)
 				       ? rank[d / 64] + cs_popcount64(isobj[d / 64] & ((1ull << (d % 64)) - 1))
-				       : root_node(rorder[number_rank(rnum, nroot, d)]);
+				       : root_node(root_numbered(rorder, nroot, d));
 		rg_setbit(isobj, k);
 		idom[nlive] = par;
 		order[nlive++] = v - obj0;
@@ -747,7 +742,7 @@ static struct cs_error *compute_dominators(struct rg_graph *g, const struct cs_p
 	if (err)
 		goto out;
 	for (uint32_t k = nroot; k-- > 1;) {
-		uint32_t v = rorder[k], d = ridom[v];
+		uint32_t v = rorder[k].node, d = ridom[v];
 		if (d != UINT32_MAX)
 			ret[d] += ret[v];
 	}
@@ -762,7 +757,6 @@ out:
 	cs_big_free(isobj);
 	cs_big_free(rank);
 	cs_big_free(rorder);
-	cs_big_free(rnum);
 	cs_big_free(ridom);
 	cs_big_free(ret);
 	return err;
